@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs whatever is missing for a profile, skipping every step already done:
+#   runtime: apt packages, npm dependencies, the mediasoup worker (cached build), the bundles
+#   test:    runtime + what the test suite needs (Chromium, ...)
+# Safe to run again and again; the second run takes seconds. Uses only bash and Node built-ins.
+set -euo pipefail
+profile=${1:-runtime}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+step() { echo "[setup] $*"; }
+t0=$(date +%s)
+
+# Build tools for the worker and the libraries it links against.
+pkgs_runtime=(ca-certificates ninja-build pkg-config g++ make patch python3 dpkg-dev
+  libuv1-dev libssl-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler)
+# Real services and tools the test suite starts by itself.
+pkgs_test=(chromium fonts-liberation)
+pkgs=("${pkgs_runtime[@]}")
+[ "$profile" = test ] && pkgs+=("${pkgs_test[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+meson_ok=0
+if command -v meson >/dev/null && [ "$(printf '%s\n1.1.0\n' "$(meson --version)" | sort -V | head -n1)" = 1.1.0 ]; then
+  meson_ok=1
+fi
+if [ ${#missing[@]} -gt 0 ] || [ $meson_ok = 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "[setup] missing Debian packages: ${missing[*]} ${meson_ok/1/} (meson >= 1.1 from bookworm-backports)." >&2
+    echo "[setup] run 'sudo bash scripts/setup.sh $profile' once, or install them yourself." >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  bash scripts/setup/apt-sources.sh
+  step "apt-get update"
+  apt-get update -q >/dev/null
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "installing Debian packages: ${missing[*]}"
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/sfu-apt.log 2>&1 \
+      || { tail -20 /tmp/sfu-apt.log >&2; exit 1; }
+  fi
+  if [ $meson_ok = 0 ]; then
+    step "installing meson from bookworm-backports (mediasoup needs >= 1.1)"
+    apt-get install -y -q -t bookworm-backports meson >/tmp/sfu-apt.log 2>&1 \
+      || { tail -20 /tmp/sfu-apt.log >&2; exit 1; }
+  fi
+else
+  step "Debian packages: present"
+fi
+
+# npm dependencies: reinstall only when package.json or the lockfile changed since the last install.
+stamp=node_modules/.sfu-installed
+if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
+  step "installing npm dependencies"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  touch "$stamp"
+else
+  step "npm dependencies: present"
+fi
+
+bash scripts/worker/build-worker.sh
+step "bundling server and client"
+node scripts/build.mjs
+step "ready ($profile) in $(( $(date +%s) - t0 )) s"

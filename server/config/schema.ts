@@ -1,0 +1,83 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every field has a safe development default and an environment
+ * variable that overrides it (see `envVars` below and the README's table).
+ */
+const port = z.number().int().min(1).max(65535);
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+export const configSchema = z
+  .object({
+    http: z.object({
+      host: z.string().min(1),
+      port,
+      /** Both or neither: HTTPS/WSS when set (browsers need a secure context beyond localhost). */
+      tlsCert: z.string().min(1).optional(),
+      tlsKey: z.string().min(1).optional(),
+    }),
+    rtc: z.object({
+      /** Local address the workers' WebRtcServers bind to. */
+      listenIp: z.ipv4().or(z.ipv6()),
+      /** Address put in ICE candidates, for a server behind NAT or bound to 0.0.0.0. */
+      announcedAddress: z.string().min(1).optional(),
+      /** Worker i listens on UDP and TCP port basePort + i. */
+      basePort: port,
+    }),
+    workers: z.object({
+      count: z.number().int().min(1).max(256),
+      logLevel: z.enum(['debug', 'warn', 'error', 'none']),
+      /** How often each worker's CPU usage is sampled for load placement. */
+      loadSampleMs: z.number().int().min(100).max(60_000),
+    }),
+    log: z.object({ level: logLevel }),
+    shutdownTimeoutMs: z.number().int().min(100).max(120_000),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.http.tlsCert) !== Boolean(c.http.tlsKey)) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'tlsCert'], message: 'set both the certificate and the key, or neither' });
+    }
+    if (c.rtc.basePort + c.workers.count - 1 > 65535) {
+      ctx.addIssue({ code: 'custom', path: ['rtc', 'basePort'], message: `base port + worker count (${c.workers.count}) exceeds 65535` });
+    }
+    const unspecified = c.rtc.listenIp === '0.0.0.0' || c.rtc.listenIp === '::';
+    if (unspecified && !c.rtc.announcedAddress) {
+      ctx.addIssue({ code: 'custom', path: ['rtc', 'announcedAddress'], message: 'required when the RTC listen IP is 0.0.0.0 or ::, or browsers get an unusable candidate' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export const defaultConfig: Config = {
+  // Loopback by default: a development server is not exposed until someone says so.
+  http: { host: '127.0.0.1', port: 3000 },
+  rtc: { listenIp: '127.0.0.1', basePort: 40000 },
+  workers: { count: os.availableParallelism(), logLevel: 'warn', loadSampleMs: 2000 },
+  log: { level: 'info' },
+  shutdownTimeoutMs: 10_000,
+};
+
+type Kind = 'string' | 'int';
+export interface EnvVar {
+  name: string;
+  path: readonly string[];
+  kind: Kind;
+  allowed: string;
+}
+
+/** Environment variable → config field. `allowed` is what the error message tells the user. */
+export const envVars: readonly EnvVar[] = [
+  { name: 'SFU_HTTP_HOST', path: ['http', 'host'], kind: 'string', allowed: 'an address to bind, e.g. 0.0.0.0' },
+  { name: 'SFU_HTTP_PORT', path: ['http', 'port'], kind: 'int', allowed: 'an integer from 1 to 65535' },
+  { name: 'SFU_TLS_CERT', path: ['http', 'tlsCert'], kind: 'string', allowed: 'a readable PEM certificate file (with SFU_TLS_KEY)' },
+  { name: 'SFU_TLS_KEY', path: ['http', 'tlsKey'], kind: 'string', allowed: 'a readable PEM key file (with SFU_TLS_CERT)' },
+  { name: 'SFU_RTC_LISTEN_IP', path: ['rtc', 'listenIp'], kind: 'string', allowed: 'an IPv4 or IPv6 address' },
+  { name: 'SFU_ANNOUNCED_ADDRESS', path: ['rtc', 'announcedAddress'], kind: 'string', allowed: 'the public IP or host name clients reach' },
+  { name: 'SFU_RTC_BASE_PORT', path: ['rtc', 'basePort'], kind: 'int', allowed: 'an integer from 1 to 65535 (worker i uses base + i)' },
+  { name: 'SFU_WORKERS', path: ['workers', 'count'], kind: 'int', allowed: 'an integer from 1 to 256 (default: number of cores)' },
+  { name: 'SFU_WORKER_LOG_LEVEL', path: ['workers', 'logLevel'], kind: 'string', allowed: 'debug, warn, error or none' },
+  { name: 'SFU_WORKER_LOAD_SAMPLE_MS', path: ['workers', 'loadSampleMs'], kind: 'int', allowed: 'an integer from 100 to 60000' },
+  { name: 'SFU_LOG_LEVEL', path: ['log', 'level'], kind: 'string', allowed: 'trace, debug, info, warn, error, fatal or silent' },
+  { name: 'SFU_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', allowed: 'an integer from 100 to 120000' },
+];

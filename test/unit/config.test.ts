@@ -1,0 +1,66 @@
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../server/config/load.js';
+
+function problemsFor(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has a safe embedded default that needs nothing', () => {
+    const c = loadConfig({});
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(c.workers.count).toBe(os.availableParallelism());
+    expect(c.rtc).toEqual({ listenIp: '127.0.0.1', basePort: 40000 });
+  });
+
+  it('takes every documented override from the environment', () => {
+    const c = loadConfig({
+      SFU_HTTP_HOST: '0.0.0.0',
+      SFU_HTTP_PORT: '8080',
+      SFU_RTC_LISTEN_IP: '0.0.0.0',
+      SFU_ANNOUNCED_ADDRESS: 'sfu.example.org',
+      SFU_RTC_BASE_PORT: '50000',
+      SFU_WORKERS: '3',
+      SFU_LOG_LEVEL: 'debug',
+      SFU_WORKER_LOG_LEVEL: 'error',
+      SFU_SHUTDOWN_TIMEOUT_MS: '5000',
+      SFU_TLS_CERT: '/etc/hostname',
+      SFU_TLS_KEY: '/etc/hostname',
+    });
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 8080, tlsCert: '/etc/hostname', tlsKey: '/etc/hostname' });
+    expect(c.rtc).toEqual({ listenIp: '0.0.0.0', announcedAddress: 'sfu.example.org', basePort: 50000 });
+    expect(c.workers).toMatchObject({ count: 3, logLevel: 'error' });
+    expect(c.log.level).toBe('debug');
+    expect(c.shutdownTimeoutMs).toBe(5000);
+  });
+
+  it.each([
+    ['not a number', { SFU_HTTP_PORT: 'abc' }, 'SFU_HTTP_PORT="abc": expected an integer from 1 to 65535'],
+    ['a number with junk', { SFU_WORKERS: '2x' }, 'SFU_WORKERS="2x": expected an integer from 1 to 256'],
+    ['negative', { SFU_RTC_BASE_PORT: '-1' }, 'SFU_RTC_BASE_PORT="-1": expected an integer'],
+    ['out of range', { SFU_HTTP_PORT: '70000' }, 'SFU_HTTP_PORT="70000": expected an integer from 1 to 65535'],
+    ['zero workers', { SFU_WORKERS: '0' }, 'SFU_WORKERS="0": expected an integer from 1 to 256'],
+    ['not an IP', { SFU_RTC_LISTEN_IP: 'localhost' }, 'SFU_RTC_LISTEN_IP="localhost": expected an IPv4 or IPv6 address'],
+    ['unknown enum value', { SFU_LOG_LEVEL: 'loud' }, 'SFU_LOG_LEVEL="loud": expected trace, debug, info'],
+    ['cert without key', { SFU_TLS_CERT: '/etc/hostname' }, 'SFU_TLS_CERT="/etc/hostname": set both the certificate and the key'],
+    ['missing file', { SFU_TLS_CERT: '/nope.pem', SFU_TLS_KEY: '/etc/hostname' }, 'SFU_TLS_CERT="/nope.pem": file not found'],
+    ['wildcard without announced address', { SFU_RTC_LISTEN_IP: '0.0.0.0' }, 'SFU_ANNOUNCED_ADDRESS="(default)": required when'],
+    ['ports past 65535', { SFU_RTC_BASE_PORT: '65535', SFU_WORKERS: '2' }, 'SFU_RTC_BASE_PORT="65535": base port + worker count'],
+  ])('rejects %s with a message naming the variable', (_what, env, message) => {
+    const problems = problemsFor(env);
+    expect(problems.join('\n')).toContain(message);
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsFor({ SFU_HTTP_PORT: 'x', SFU_WORKER_LOG_LEVEL: 'chatty' });
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toContain('SFU_WORKER_LOG_LEVEL="chatty": expected debug, warn, error or none');
+  });
+});
