@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { getJson, spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
+
+interface Health {
+  status: string;
+  workers: { index: number; pid: number; port: number; alive: boolean }[];
+}
+
+let server: ServerProcess | undefined;
+afterEach(async () => {
+  await server?.stop('SIGKILL');
+  server = undefined;
+});
+
+const env = { SFU_HTTP_PORT: '3310', SFU_RTC_BASE_PORT: '41200', SFU_WORKERS: '2' };
+
+describe('server process', () => {
+  it('serves /healthz 200 with every worker, survives a worker SIGKILL, and exits 0 on SIGTERM', async () => {
+    server = spawnServer(env);
+    const first = await waitFor(async () => {
+      const r = await getJson(`${server!.url}/healthz`);
+      return r.status === 200 ? (r.body as Health) : undefined;
+    }, 20_000, '/healthz 200');
+    expect(first.status).toBe('ok');
+    expect(first.workers.map((w) => [w.index, w.port, w.alive])).toEqual([
+      [0, 41200, true],
+      [1, 41201, true],
+    ]);
+
+    // Kill one worker's process: the pool replaces it on the same port and /healthz reports it.
+    const victim = first.workers[1]!;
+    process.kill(victim.pid, 'SIGKILL');
+    const healed = await waitFor(async () => {
+      const r = await getJson(`${server!.url}/healthz`);
+      const body = r.body as Health;
+      return r.status === 200 && body.workers[1]!.pid !== victim.pid ? body : undefined;
+    }, 10_000, 'a replacement worker in /healthz');
+    expect(healed.workers[1]).toMatchObject({ index: 1, port: 41201, alive: true });
+    expect(healed.workers[0]!.pid).toBe(first.workers[0]!.pid);
+    expect(server.output()).toContain('mediasoup worker died; starting a replacement');
+
+    const t0 = Date.now();
+    const exit = await server.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(server.output()).toContain('shutdown complete');
+    // Every worker process is gone with it.
+    for (const w of healed.workers) expect(() => process.kill(w.pid, 0)).toThrow();
+  });
+
+  it('logs structured JSON lines when stdout is not a terminal', async () => {
+    server = spawnServer({ ...env, SFU_WORKERS: '1' });
+    await waitFor(() => server!.output().includes('server listening'), 20_000, 'start-up');
+    const line = server.output().split('\n').find((l) => l.includes('server listening'))!;
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ level: 30, msg: 'server listening', url: 'http://127.0.0.1:3310', workers: 1 });
+  });
+
+  it.each([
+    [{ SFU_HTTP_PORT: 'eighty' }, 'SFU_HTTP_PORT="eighty": expected an integer from 1 to 65535'],
+    [{ SFU_WORKERS: '-2' }, 'SFU_WORKERS="-2": expected an integer from 1 to 256'],
+    [{ SFU_LOG_LEVEL: 'verbose' }, 'SFU_LOG_LEVEL="verbose": expected trace, debug'],
+    [{ SFU_RTC_LISTEN_IP: '300.1.1.1' }, 'SFU_RTC_LISTEN_IP="300.1.1.1": expected an IPv4 or IPv6 address'],
+    [{ SFU_TLS_CERT: '/missing.pem', SFU_TLS_KEY: '/missing.key' }, 'SFU_TLS_CERT="/missing.pem": file not found'],
+  ])('exits 1 on a bad environment value %o, naming it', async (bad, message) => {
+    server = spawnServer({ ...env, ...bad });
+    const exit = await server.exited;
+    expect(exit.code).toBe(1);
+    expect(server.output()).toContain(message);
+    expect(server.output()).toContain('See README.md');
+  });
+
+  it('exits 1 with a clear message when the HTTP port is taken', async () => {
+    server = spawnServer({ ...env, SFU_WORKERS: '1' });
+    await waitFor(async () => (await getJson(`${server!.url}/healthz`)).status === 200, 20_000, 'first server');
+    const second = spawnServer({ ...env, SFU_WORKERS: '1', SFU_RTC_BASE_PORT: '41300' });
+    const exit = await second.exited;
+    expect(exit.code).toBe(1);
+    expect(second.output()).toContain('cannot listen on 127.0.0.1:3310');
+  });
+});
