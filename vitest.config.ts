@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/globalSetup.ts'],
     // Tests start real workers, servers and browsers on fixed ports: one file at a time keeps them
     // from fighting over ports and over the machine's two cores.
     fileParallelism: false,

@@ -1,19 +1,29 @@
 import type http from 'node:http';
+import path from 'node:path';
+import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './logging/logger.js';
 import { createHttpApp } from './http/app.js';
 import { listen, stopListening } from './http/listen.js';
 import { WorkerPool } from './media/workerPool.js';
+import { RoomRegistry } from './rooms/roomRegistry.js';
+import { attachSignaling, type Signaling } from './signaling/wsServer.js';
 
 export interface RunningServer {
   pool: WorkerPool;
+  rooms: RoomRegistry;
+  signaling: Signaling;
+  tokens: TokenService;
   http: http.Server;
   url: string;
   close(): Promise<void>;
 }
 
-/** Starts the media plane and the HTTP server; `close()` stops both, workers last. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+/** dist/client, next to dist/server, holds the browser bundles. */
+const defaultClientDir = path.resolve(import.meta.dirname, '..', 'client');
+
+/** Starts the media plane, rooms, signaling and HTTP; `close()` stops them in reverse order. */
+export async function startServer(config: Config, logger: Logger, clientDir = defaultClientDir): Promise<RunningServer> {
   const pool = await WorkerPool.start({
     count: config.workers.count,
     listenIp: config.rtc.listenIp,
@@ -23,21 +33,49 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     loadSampleMs: config.workers.loadSampleMs,
     logger,
   });
+  const tokens = new TokenService(config.auth.jwtSecret);
+  const devTokens = config.auth.devTokens ?? !config.auth.jwtSecret;
+  if (devTokens) logger.warn('POST /api/tokens issues tokens to anyone (development mode); set SFU_JWT_SECRET for production');
+  const rooms = new RoomRegistry(
+    pool,
+    { maxPeers: config.rooms.maxPeers, resumeGraceMs: config.signaling.resumeGraceMs, consumerAckTimeoutMs: 10_000, logger },
+    logger,
+  );
   let server: http.Server;
   try {
-    server = await listen(createHttpApp({ pool }), config.http);
+    server = await listen(createHttpApp({ pool, tokens, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
   } catch (err) {
     await pool.close();
     throw err;
   }
+  const signaling = attachSignaling(server, {
+    tokens,
+    rooms,
+    iceServers: [],
+    maxMessageBytes: config.signaling.maxMessageBytes,
+    heartbeatMs: config.signaling.heartbeatMs,
+    allowedOrigins: config.signaling.allowedOrigins,
+    rateLimitPerSec: config.signaling.rateLimitPerSec,
+    rateLimitBurst: config.signaling.rateLimitBurst,
+    joinTimeoutMs: config.signaling.joinTimeoutMs,
+    requestTimeoutMs: 10_000,
+    logger,
+  });
   const scheme = config.http.tlsCert ? 'https' : 'http';
-  const url = `${scheme}://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
-  logger.info({ url, workers: config.workers.count, rtcPorts: `${config.rtc.basePort}-${config.rtc.basePort + config.workers.count - 1}` }, 'server listening');
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  const url = `${scheme}://${host}:${config.http.port}`;
+  const rtcPorts = `${config.rtc.basePort}-${config.rtc.basePort + config.workers.count - 1}`;
+  logger.info({ url, workers: config.workers.count, rtcPorts }, 'server listening');
   return {
     pool,
+    rooms,
+    signaling,
+    tokens,
     http: server,
     url,
     async close() {
+      signaling.close();
+      rooms.closeAll('server shutting down');
       await stopListening(server);
       await pool.close();
     },

@@ -31,6 +31,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         continue;
       }
       setPath(raw, v.path, Number(text));
+    } else if (v.kind === 'bool') {
+      if (text !== 'true' && text !== 'false') {
+        problems.push(`${v.name}=${JSON.stringify(text)}: expected ${v.allowed}`);
+        continue;
+      }
+      setPath(raw, v.path, text === 'true');
+    } else if (v.kind === 'list') {
+      setPath(raw, v.path, text.split(',').map((s) => s.trim()).filter(Boolean));
     } else {
       setPath(raw, v.path, text);
     }
@@ -38,9 +46,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      const key = issue.path.join('.');
+      const key = issue.path.filter((p) => typeof p === 'string').join('.');
       const v = envVars.find((e) => e.path.join('.') === key);
-      const shown = v ? `${v.name}=${JSON.stringify(env[v.name] ?? '(default)')}` : key;
+      // Never echo a secret back, even an invalid one.
+      const value = v?.name === 'SFU_JWT_SECRET' ? '(hidden)' : JSON.stringify(env[v?.name ?? ''] ?? '(default)');
+      const shown = v ? `${v.name}=${value}` : key;
       const hint = issue.code === 'custom' || !v ? issue.message : `expected ${v.allowed}`;
       problems.push(`${shown}: ${hint}`);
     }

@@ -32,6 +32,24 @@ export const configSchema = z
       loadSampleMs: z.number().int().min(100).max(60_000),
     }),
     log: z.object({ level: logLevel }),
+    auth: z.object({
+      /** HS256 secret for access tokens. Unset: a random one per process (development only). */
+      jwtSecret: z.string().min(32).optional(),
+      /** POST /api/tokens issues tokens to anyone: on by default only while no secret is set. */
+      devTokens: z.boolean().optional(),
+      devTokenTtlSec: z.number().int().min(60).max(86_400),
+    }),
+    signaling: z.object({
+      /** Extra allowed Origins; the server's own origin and localhost are always allowed. */
+      allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin like https://school.example')),
+      maxMessageBytes: z.number().int().min(1024).max(16 * 1024 * 1024),
+      heartbeatMs: z.number().int().min(1000).max(300_000),
+      joinTimeoutMs: z.number().int().min(500).max(300_000),
+      resumeGraceMs: z.number().int().min(0).max(600_000),
+      rateLimitPerSec: z.number().int().min(1).max(100_000),
+      rateLimitBurst: z.number().int().min(1).max(100_000),
+    }),
+    rooms: z.object({ maxPeers: z.number().int().min(1).max(10_000) }),
     shutdownTimeoutMs: z.number().int().min(100).max(120_000),
   })
   .superRefine((c, ctx) => {
@@ -55,10 +73,21 @@ export const defaultConfig: Config = {
   rtc: { listenIp: '127.0.0.1', basePort: 40000 },
   workers: { count: os.availableParallelism(), logLevel: 'warn', loadSampleMs: 2000 },
   log: { level: 'info' },
+  auth: { devTokenTtlSec: 3600 },
+  signaling: {
+    allowedOrigins: [],
+    maxMessageBytes: 64 * 1024,
+    heartbeatMs: 10_000,
+    joinTimeoutMs: 10_000,
+    resumeGraceMs: 30_000,
+    rateLimitPerSec: 50,
+    rateLimitBurst: 100,
+  },
+  rooms: { maxPeers: 100 },
   shutdownTimeoutMs: 10_000,
 };
 
-type Kind = 'string' | 'int';
+type Kind = 'string' | 'int' | 'bool' | 'list';
 export interface EnvVar {
   name: string;
   path: readonly string[];
@@ -79,5 +108,16 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_WORKER_LOG_LEVEL', path: ['workers', 'logLevel'], kind: 'string', allowed: 'debug, warn, error or none' },
   { name: 'SFU_WORKER_LOAD_SAMPLE_MS', path: ['workers', 'loadSampleMs'], kind: 'int', allowed: 'an integer from 100 to 60000' },
   { name: 'SFU_LOG_LEVEL', path: ['log', 'level'], kind: 'string', allowed: 'trace, debug, info, warn, error, fatal or silent' },
+  { name: 'SFU_JWT_SECRET', path: ['auth', 'jwtSecret'], kind: 'string', allowed: 'a secret of at least 32 characters' },
+  { name: 'SFU_DEV_TOKENS', path: ['auth', 'devTokens'], kind: 'bool', allowed: 'true or false' },
+  { name: 'SFU_DEV_TOKEN_TTL_SEC', path: ['auth', 'devTokenTtlSec'], kind: 'int', allowed: 'an integer from 60 to 86400' },
+  { name: 'SFU_ALLOWED_ORIGINS', path: ['signaling', 'allowedOrigins'], kind: 'list', allowed: 'comma-separated origins like https://school.example' },
+  { name: 'SFU_MAX_MESSAGE_BYTES', path: ['signaling', 'maxMessageBytes'], kind: 'int', allowed: 'an integer from 1024 to 16777216' },
+  { name: 'SFU_HEARTBEAT_MS', path: ['signaling', 'heartbeatMs'], kind: 'int', allowed: 'an integer from 1000 to 300000' },
+  { name: 'SFU_JOIN_TIMEOUT_MS', path: ['signaling', 'joinTimeoutMs'], kind: 'int', allowed: 'an integer from 500 to 300000' },
+  { name: 'SFU_RESUME_GRACE_MS', path: ['signaling', 'resumeGraceMs'], kind: 'int', allowed: 'an integer from 0 to 600000' },
+  { name: 'SFU_RATE_LIMIT_PER_SEC', path: ['signaling', 'rateLimitPerSec'], kind: 'int', allowed: 'an integer from 1 to 100000' },
+  { name: 'SFU_RATE_LIMIT_BURST', path: ['signaling', 'rateLimitBurst'], kind: 'int', allowed: 'an integer from 1 to 100000' },
+  { name: 'SFU_ROOM_MAX_PEERS', path: ['rooms', 'maxPeers'], kind: 'int', allowed: 'an integer from 1 to 10000' },
   { name: 'SFU_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', allowed: 'an integer from 100 to 120000' },
 ];

@@ -1,11 +1,21 @@
+import path from 'node:path';
 import express, { type Express } from 'express';
+import { tokenClaims, type TokenService } from '../auth/tokens.js';
 import type { WorkerPool } from '../media/workerPool.js';
 
 export interface HttpDeps {
   pool: WorkerPool;
+  tokens: TokenService;
+  /** Issue tokens to anyone (development default only). */
+  devTokens: boolean;
+  devTokenTtlSec: number;
+  /** Folder with the browser SDK bundle and the demo page. */
+  clientDir: string;
 }
 
-export function createHttpApp({ pool }: HttpDeps): Express {
+const devTokenRequest = tokenClaims.omit({ sub: true }).extend({ userId: tokenClaims.shape.sub.optional() }).strict();
+
+export function createHttpApp({ pool, tokens, devTokens, devTokenTtlSec, clientDir }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -17,5 +27,27 @@ export function createHttpApp({ pool }: HttpDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', workers });
   });
 
+  app.post('/api/tokens', express.json({ limit: '4kb' }), async (req, res) => {
+    if (!devTokens) {
+      res.status(404).json({ error: { code: 'not_found', message: 'token issuing is disabled (SFU_DEV_TOKENS)' } });
+      return;
+    }
+    const body = devTokenRequest.safeParse(req.body);
+    if (!body.success) {
+      const message = body.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+      res.status(400).json({ error: { code: 'bad_request', message } });
+      return;
+    }
+    const { userId, ...claims } = body.data;
+    const token = await tokens.sign({ ...claims, sub: userId ?? `${claims.name}-${crypto.randomUUID().slice(0, 8)}` }, devTokenTtlSec);
+    res.json({ token });
+  });
+
+  app.use(express.static(path.resolve(clientDir), { index: 'index.html', maxAge: 0 }));
+  // Malformed JSON bodies and the like: a clear 400, never a stack trace.
+  app.use((err: Error & { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    res.status(status).json({ error: { code: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message } });
+  });
   return app;
 }

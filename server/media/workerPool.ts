@@ -153,7 +153,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     };
     this.trackLoad(slot);
     worker.on('died', (error) => this.onDied(slot, error));
-    this.log.info({ index, pid: worker.pid, port }, 'worker started');
+    this.log.info({ index, workerPid: worker.pid, port }, 'worker started');
     return slot;
   }
 
@@ -195,7 +195,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private onDied(slot: Slot, error: Error): void {
     const { index } = slot;
     const pid = slot.worker.pid;
-    this.log.error({ index, pid, err: error }, 'mediasoup worker died; starting a replacement');
+    this.log.error({ index, workerPid: pid, err: error }, 'mediasoup worker died; starting a replacement');
     this.emit('workerDied', { index, pid, error });
     if (this.closed) return;
     void this.replace(index, 0);
@@ -210,7 +210,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         return;
       }
       this.slots[index] = slot;
-      this.log.info({ index, pid: slot.worker.pid }, 'replacement worker ready');
+      this.log.info({ index, workerPid: slot.worker.pid }, 'replacement worker ready');
       this.emit('workerReplaced', slot);
     } catch (err) {
       // The dead process's port may take a moment to be released; retry with a growing delay.

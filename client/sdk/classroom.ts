@@ -1,0 +1,419 @@
+import { Device, type types } from 'mediasoup-client';
+import type { ClientResponseData, PeerInfo, ServerRequestData } from '../../protocol/schema.js';
+import { closeCodes } from '../../protocol/schema.js';
+import { backoffDelay } from './backoff.js';
+import { Emitter } from './emitter.js';
+import { SignalingError, SignalingSocket } from './signaling.js';
+
+export type Source = 'mic' | 'cam' | 'screen';
+export type ConnectionState = 'new' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export interface ClassroomOptions {
+  /** WebSocket endpoint, e.g. `wss://sfu.school.example/ws`. */
+  url: string;
+  /** Access token (JWT) for one room, user and role. */
+  token: string;
+  /** Publish the camera as 3 simulcast layers (default true). */
+  simulcast?: boolean;
+}
+
+export interface RemoteTrack {
+  consumerId: string;
+  peerId: string;
+  source: Source;
+  kind: 'audio' | 'video';
+  track: MediaStreamTrack;
+}
+
+export type ClassroomEvents = {
+  connectionState: [ConnectionState];
+  joined: [{ peerId: string; role: string; peers: PeerInfo[] }];
+  peerJoined: [PeerInfo];
+  peerLeft: [string];
+  track: [RemoteTrack];
+  trackEnded: [RemoteTrack];
+  trackPaused: [RemoteTrack];
+  trackResumed: [RemoteTrack];
+  layersChanged: [{ consumerId: string; spatialLayer: number | null; temporalLayer: number | null }];
+  activeSpeaker: [string | null];
+  /** One of our own producers was closed by the server. */
+  localSourceClosed: [Source];
+  /** Which network path a transport uses: 'direct' or 'relay' (TURN). */
+  transportPath: [{ direction: 'send' | 'recv'; state: string }];
+  error: [Error];
+};
+
+const simulcastEncodings: types.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
+];
+/** A transport stuck in 'disconnected' this long gets an ICE restart. */
+const disconnectedRestartMs = 3000;
+
+/**
+ * The browser SDK: joins a class, publishes camera / microphone / screen, delivers remote tracks,
+ * and survives dropped sockets by resuming the session (same peer id) or, when the session is gone,
+ * rejoining and re-publishing by itself.
+ */
+export class Classroom extends Emitter<ClassroomEvents> {
+  readonly socket = new SignalingSocket();
+  peerId: string | undefined;
+  role: string | undefined;
+  state: ConnectionState = 'new';
+  readonly peers = new Map<string, PeerInfo>();
+  private device: Device | undefined;
+  private sendTransport: types.Transport | undefined;
+  private recvTransport: types.Transport | undefined;
+  private readonly producers = new Map<Source, types.Producer>();
+  private readonly consumers = new Map<string, { consumer: types.Consumer; remote: RemoteTrack }>();
+  private session: { peerId: string; sessionToken: string } | undefined;
+  private leaving = false;
+  private reconnectAttempt = 0;
+  private recvReady: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: ClassroomOptions) {
+    super();
+    this.socket.onServerRequest = (method, data) => this.onNewConsumer(data as ServerRequestData<typeof method>);
+    this.socket.on('peerJoined', ({ peer }) => {
+      this.peers.set(peer.id, peer);
+      this.emit('peerJoined', peer);
+    });
+    this.socket.on('peerLeft', ({ peerId }) => this.dropPeer(peerId));
+    this.socket.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
+    this.socket.on('consumerPaused', ({ consumerId }) => {
+      const c = this.consumers.get(consumerId);
+      if (c) this.emit('trackPaused', c.remote);
+    });
+    this.socket.on('consumerResumed', ({ consumerId }) => {
+      const c = this.consumers.get(consumerId);
+      if (c) this.emit('trackResumed', c.remote);
+    });
+    this.socket.on('consumerLayersChanged', (d) => this.emit('layersChanged', d));
+    this.socket.on('activeSpeaker', ({ peerId }) => this.emit('activeSpeaker', peerId));
+    this.socket.on('producerClosed', ({ producerId }) => {
+      for (const [source, p] of this.producers) {
+        if (p.id === producerId) {
+          p.close();
+          this.producers.delete(source);
+          this.emit('localSourceClosed', source);
+        }
+      }
+    });
+    this.socket.on('error', ({ code, message }) => this.emit('error', new SignalingError(code, message)));
+    this.socket.on('close', ({ code }) => this.onSocketClosed(code));
+  }
+
+  /** Remote tracks currently received. */
+  get remoteTracks(): RemoteTrack[] {
+    return [...this.consumers.values()].map((c) => c.remote);
+  }
+
+  /** The local track published for a source, if any. */
+  localTrack(source: Source): MediaStreamTrack | null {
+    return this.producers.get(source)?.track ?? null;
+  }
+
+  async join(): Promise<void> {
+    this.leaving = false;
+    this.setState('connecting');
+    await this.socket.connect(this.wsUrl());
+    await this.joinFresh();
+    this.setState('connected');
+  }
+
+  async publishCamera(opts: { deviceId?: string } = {}): Promise<void> {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}) },
+    });
+    await this.publishTrack('cam', stream.getVideoTracks()[0]!);
+  }
+
+  async publishMicrophone(opts: { deviceId?: string } = {}): Promise<void> {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: opts.deviceId ? { deviceId: { exact: opts.deviceId } } : true,
+    });
+    await this.publishTrack('mic', stream.getAudioTracks()[0]!);
+  }
+
+  async publishScreen(): Promise<void> {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const track = stream.getVideoTracks()[0]!;
+    track.addEventListener('ended', () => void this.unpublish('screen'));
+    await this.publishTrack('screen', track);
+  }
+
+  /** Publishes a track the application already has (e.g. a canvas capture). */
+  async publishTrack(source: Source, track: MediaStreamTrack): Promise<void> {
+    if (!this.sendTransport) throw new SignalingError('forbidden', 'this role cannot publish');
+    if (this.producers.has(source)) throw new SignalingError('conflict', `already publishing ${source}`);
+    const producer = await this.sendTransport.produce({
+      track,
+      appData: { source },
+      ...(source === 'cam' && this.opts.simulcast !== false ? { encodings: simulcastEncodings } : {}),
+      ...(source === 'mic' ? { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } } : {}),
+      ...(source !== 'mic' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
+      stopTracks: false,
+    });
+    this.producers.set(source, producer);
+  }
+
+  async mute(source: Source): Promise<void> {
+    const p = this.producers.get(source);
+    if (!p || p.paused) return;
+    p.pause();
+    await this.socket.request('pauseProducer', { producerId: p.id });
+  }
+
+  async unmute(source: Source): Promise<void> {
+    const p = this.producers.get(source);
+    if (!p || !p.paused) return;
+    p.resume();
+    await this.socket.request('resumeProducer', { producerId: p.id });
+  }
+
+  async unpublish(source: Source): Promise<void> {
+    const p = this.producers.get(source);
+    if (!p) return;
+    this.producers.delete(source);
+    p.close();
+    p.track?.stop();
+    await this.socket.request('closeProducer', { producerId: p.id }).catch(() => undefined);
+  }
+
+  /** Switches the camera or microphone to another device without renegotiating. */
+  async switchDevice(source: 'cam' | 'mic', deviceId: string): Promise<void> {
+    const p = this.producers.get(source);
+    if (!p) throw new SignalingError('not_found', `not publishing ${source}`);
+    const constraints = source === 'cam' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } };
+    const stream = await navigator.mediaDevices.getUserMedia(constraints);
+    const track = source === 'cam' ? stream.getVideoTracks()[0]! : stream.getAudioTracks()[0]!;
+    const old = p.track;
+    await p.replaceTrack({ track });
+    old?.stop();
+  }
+
+  /** Asks the server for a lower or higher simulcast layer of a remote video (0 = lowest). */
+  async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+    await this.socket.request('setConsumerPreferredLayers', {
+      consumerId,
+      spatialLayer,
+      ...(temporalLayer !== undefined ? { temporalLayer } : {}),
+    });
+  }
+
+  async setPriority(consumerId: string, priority: number): Promise<void> {
+    await this.socket.request('setConsumerPriority', { consumerId, priority });
+  }
+
+  /** The browser's own stats of a remote track (inbound-rtp and friends). */
+  async getRemoteStats(consumerId: string): Promise<RTCStatsReport> {
+    const c = this.consumers.get(consumerId);
+    if (!c) throw new SignalingError('not_found', `no consumer ${consumerId}`);
+    return c.consumer.getStats();
+  }
+
+  /** The server's stats of our transports. */
+  async getTransportStats(): Promise<Record<'send' | 'recv', unknown[]>> {
+    const get = async (t?: types.Transport) => (t ? (await this.socket.request('getTransportStats', { transportId: t.id })).stats : []);
+    return { send: await get(this.sendTransport), recv: await get(this.recvTransport) };
+  }
+
+  async leave(): Promise<void> {
+    this.leaving = true;
+    if (this.socket.connected) await this.socket.request('leave', {}).catch(() => undefined);
+    this.socket.close(1000, 'left');
+    this.teardownMedia(true);
+    this.session = undefined;
+    this.setState('disconnected');
+  }
+
+  // ---- Joining and resuming ------------------------------------------------------------------
+
+  private wsUrl(): string {
+    const u = new URL(this.opts.url, location.href);
+    u.searchParams.set('token', this.opts.token);
+    return u.toString();
+  }
+
+  private async joinFresh(): Promise<void> {
+    const answer = await this.socket.request('join', {});
+    this.acceptJoin(answer);
+    this.device = new Device();
+    await this.device.load({ routerRtpCapabilities: answer.routerRtpCapabilities as types.RtpCapabilities });
+    await this.socket.request('setRtpCapabilities', { rtpCapabilities: this.device.rtpCapabilities as never });
+    this.recvTransport = await this.createTransport('recv', answer.iceServers);
+    if (answer.role !== 'observer') this.sendTransport = await this.createTransport('send', answer.iceServers);
+  }
+
+  private acceptJoin(answer: ClientResponseData<'join'>): void {
+    this.peerId = answer.peerId;
+    this.role = answer.role;
+    this.session = { peerId: answer.peerId, sessionToken: answer.sessionToken };
+    const seen = new Set(answer.peers.map((p) => p.id));
+    for (const id of [...this.peers.keys()]) if (!seen.has(id)) this.dropPeer(id);
+    for (const p of answer.peers) {
+      const known = this.peers.has(p.id);
+      this.peers.set(p.id, p);
+      if (!known) this.emit('peerJoined', p);
+    }
+    this.emit('joined', { peerId: answer.peerId, role: answer.role, peers: answer.peers });
+  }
+
+  private async createTransport(direction: 'send' | 'recv', iceServers: RTCIceServer[]): Promise<types.Transport> {
+    let markReady = (): void => undefined;
+    if (direction === 'recv') this.recvReady = new Promise((r) => (markReady = r));
+    const info = await this.socket.request('createTransport', { direction });
+    const params = { ...(info as unknown as types.TransportOptions), iceServers };
+    const transport = direction === 'send' ? this.device!.createSendTransport(params) : this.device!.createRecvTransport(params);
+    transport.on('connect', ({ dtlsParameters }, ok, fail) => {
+      this.socket.request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as never }).then(ok, fail);
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
+        this.socket
+          .request('produce', { transportId: transport.id, kind, rtpParameters: rtpParameters as never, source: appData.source as Source })
+          .then(({ producerId }) => ok({ id: producerId }), fail);
+      });
+    }
+    this.watchIce(transport, direction);
+    markReady();
+    return transport;
+  }
+
+  /** ICE failed, or stuck disconnected for a few seconds: restart ICE on the same transport. */
+  private watchIce(transport: types.Transport, direction: 'send' | 'recv'): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    transport.on('connectionstatechange', (state) => {
+      clearTimeout(timer);
+      this.emit('transportPath', { direction, state });
+      if (state === 'failed') void this.restartIce(transport);
+      if (state === 'disconnected') timer = setTimeout(() => void this.restartIce(transport), disconnectedRestartMs);
+    });
+  }
+
+  private async restartIce(transport: types.Transport): Promise<void> {
+    if (transport.closed || !this.socket.connected) return;
+    try {
+      const { iceParameters } = await this.socket.request('restartIce', { transportId: transport.id });
+      await transport.restartIce({ iceParameters: iceParameters as types.IceParameters });
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+  }
+
+  private async onNewConsumer(data: ServerRequestData<'newConsumer'>): Promise<void> {
+    await this.recvReady;
+    const transport = this.recvTransport;
+    if (!transport) throw new Error('no receive transport');
+    const consumer = await transport.consume({
+      id: data.id,
+      producerId: data.producerId,
+      kind: data.kind,
+      rtpParameters: data.rtpParameters as types.RtpParameters,
+    });
+    const remote: RemoteTrack = { consumerId: consumer.id, peerId: data.peerId, source: data.source, kind: data.kind, track: consumer.track };
+    this.consumers.set(consumer.id, { consumer, remote });
+    this.emit('track', remote);
+  }
+
+  private dropConsumer(consumerId: string): void {
+    const c = this.consumers.get(consumerId);
+    if (!c) return;
+    this.consumers.delete(consumerId);
+    c.consumer.close();
+    this.emit('trackEnded', c.remote);
+  }
+
+  private dropPeer(peerId: string): void {
+    for (const c of [...this.consumers.values()]) if (c.remote.peerId === peerId) this.dropConsumer(c.consumer.id);
+    if (this.peers.delete(peerId)) this.emit('peerLeft', peerId);
+  }
+
+  private teardownMedia(stopTracks: boolean): void {
+    for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
+    for (const p of this.producers.values()) {
+      p.close();
+      if (stopTracks) p.track?.stop();
+    }
+    if (stopTracks) this.producers.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.sendTransport = this.recvTransport = undefined;
+  }
+
+  // ---- Reconnecting --------------------------------------------------------------------------
+
+  private onSocketClosed(code: number): void {
+    if (this.leaving) return;
+    if (code === closeCodes.unauthorized || code === closeCodes.replaced) {
+      // Retrying cannot help: the token is bad, or this session continues in another tab.
+      this.teardownMedia(true);
+      this.setState('disconnected');
+      return;
+    }
+    if (code === closeCodes.goingAway) this.session = undefined; // the room is gone: rejoin afresh
+    this.setState('reconnecting');
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    while (!this.leaving) {
+      await new Promise((r) => setTimeout(r, backoffDelay(this.reconnectAttempt++)));
+      if (this.leaving) return;
+      try {
+        await this.socket.connect(this.wsUrl());
+        if (await this.tryResume()) {
+          this.reconnectAttempt = 0;
+          this.setState('connected');
+          return;
+        }
+        await this.rejoin();
+        this.reconnectAttempt = 0;
+        this.setState('connected');
+        return;
+      } catch (err) {
+        this.emit('error', err as Error);
+        if (this.socket.connected) this.socket.close(1000, 'retrying');
+        return; // the socket's close event starts the next attempt
+      }
+    }
+  }
+
+  /** Same peer, same transports: media may never have stopped. Returns false if the session is gone. */
+  private async tryResume(): Promise<boolean> {
+    if (!this.session || !this.device) return false;
+    let answer: ClientResponseData<'join'>;
+    try {
+      answer = await this.socket.request('join', { resume: this.session });
+    } catch (err) {
+      if (err instanceof SignalingError && err.code === 'not_found') return false;
+      throw err;
+    }
+    this.acceptJoin(answer);
+    const alive = new Set(answer.consumerIds);
+    for (const id of [...this.consumers.keys()]) if (!alive.has(id)) this.dropConsumer(id);
+    // The network may have changed under us: refresh ICE on both transports.
+    await Promise.all([this.sendTransport, this.recvTransport].map((t) => (t ? this.restartIce(t) : undefined)));
+    return true;
+  }
+
+  /** The session expired or the room was rebuilt: join as new and publish the same tracks again. */
+  private async rejoin(): Promise<void> {
+    const tracks = [...this.producers.entries()].map(([source, p]) => ({ source, track: p.track, paused: p.paused }));
+    this.producers.clear();
+    this.teardownMedia(false);
+    await this.joinFresh();
+    for (const { source, track, paused } of tracks) {
+      if (!track || track.readyState === 'ended') continue;
+      await this.publishTrack(source, track);
+      if (paused) await this.mute(source);
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('connectionState', state);
+  }
+}

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { z } from 'zod';
+import { roles } from '../../protocol/schema.js';
+import { unauthorized } from '../errors.js';
+
+/** What an access token grants: one room, as one user, in one role. */
+export const tokenClaims = z.object({
+  room: z.string().min(1).max(128).regex(/^[\w.-]+$/, 'letters, digits, _ . -'),
+  sub: z.string().min(1).max(128),
+  name: z.string().min(1).max(64),
+  role: z.enum(roles),
+});
+export type TokenClaims = z.infer<typeof tokenClaims>;
+
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  /** No secret: a random one, so tokens die with the process (development only). */
+  constructor(secret?: string) {
+    this.key = secret ? new TextEncoder().encode(secret) : randomBytes(32);
+  }
+
+  async sign(claims: TokenClaims, ttlSec: number): Promise<string> {
+    const { sub, ...rest } = claims;
+    return new SignJWT(rest)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec)
+      .sign(this.key);
+  }
+
+  /** Throws AppError('unauthorized') with the reason for a missing, forged, expired or malformed token. */
+  async verify(token: string | null | undefined): Promise<TokenClaims & { exp: number }> {
+    if (!token) throw unauthorized('missing access token (?token=...)');
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      const claims = tokenClaims.safeParse(payload);
+      if (!claims.success) throw unauthorized(`token claims invalid: ${claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return { ...claims.data, exp: payload.exp! };
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw unauthorized('access token expired');
+      if (err instanceof joseErrors.JOSEError) throw unauthorized(`access token rejected (${err.code})`);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import type { ErrorCode } from '../protocol/schema.js';
+
+/** An error meant for the client: its code goes on the wire as is. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const badRequest = (m: string) => new AppError('bad_request', m);
+export const unauthorized = (m: string) => new AppError('unauthorized', m);
+export const forbidden = (m: string) => new AppError('forbidden', m);
+export const notFound = (m: string) => new AppError('not_found', m);
+export const conflict = (m: string) => new AppError('conflict', m);
+export const roomFull = (m: string) => new AppError('room_full', m);
+export const rateLimited = (m: string) => new AppError('rate_limited', m);
+
+/**
+ * Maps any thrown value to a wire error. mediasoup rejects invalid parameters with TypeError or
+ * UnsupportedError: the client sent something wrong. Anything else is ours: `internal`, with the
+ * details kept in the log, not sent.
+ */
+export function toWireError(err: unknown): { code: ErrorCode; message: string; internal: boolean } {
+  if (err instanceof AppError) return { code: err.code, message: err.message, internal: false };
+  if (err instanceof TypeError || (err instanceof Error && err.name === 'UnsupportedError')) {
+    return { code: 'bad_request', message: err.message, internal: false };
+  }
+  return { code: 'internal', message: 'internal error; the request changed nothing, try again', internal: true };
+}

@@ -1,0 +1,98 @@
+import type { types } from 'mediasoup';
+import type { NotificationData, NotificationMethod, PeerInfo, ServerMethod, ServerRequestData } from '../../protocol/schema.js';
+import type { TokenClaims } from '../auth/tokens.js';
+
+export type Source = 'mic' | 'cam' | 'screen';
+export type Direction = 'send' | 'recv';
+
+/** The peer's side of its signaling connection, as rooms see it. */
+export interface PeerSink {
+  notify<M extends NotificationMethod>(method: M, data: NotificationData<M>): void;
+  request<M extends ServerMethod>(method: M, data: ServerRequestData<M>): Promise<unknown>;
+  close(code: number, reason: string): void;
+}
+
+export interface ProducerData {
+  peerId: string;
+  source: Source;
+  [key: string]: unknown;
+}
+export interface ConsumerData {
+  /** The peer whose producer this consumes. */
+  peerId: string;
+  source: Source;
+  /** Whether the client confirmed it has the consumer (only then is it resumed). */
+  acked: boolean;
+  [key: string]: unknown;
+}
+export interface TransportData {
+  direction: Direction;
+  [key: string]: unknown;
+}
+
+/**
+ * One participant. Owns its transports (and through them its producers and consumers); `close()`
+ * is the one place they are released.
+ */
+export class Peer {
+  readonly userId: string;
+  readonly name: string;
+  readonly role: TokenClaims['role'];
+  sink: PeerSink | null;
+  rtpCapabilities: types.RtpCapabilities | undefined;
+  readonly transports = new Map<string, types.WebRtcTransport<TransportData>>();
+  readonly producers = new Map<string, types.Producer<ProducerData>>();
+  readonly consumers = new Map<string, types.Consumer<ConsumerData>>();
+  /** Producer ids with a consumer being created, so two triggers do not consume twice. */
+  readonly consuming = new Set<string>();
+  graceTimer: NodeJS.Timeout | undefined;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly sessionToken: string,
+    claims: TokenClaims,
+    sink: PeerSink,
+  ) {
+    this.userId = claims.sub;
+    this.name = claims.name;
+    this.role = claims.role;
+    this.sink = sink;
+  }
+
+  info(): PeerInfo {
+    return {
+      id: this.id,
+      userId: this.userId,
+      name: this.name,
+      role: this.role,
+      producers: [...this.producers.values()].map((p) => ({
+        id: p.id,
+        kind: p.kind,
+        source: p.appData.source,
+        paused: p.paused,
+      })),
+    };
+  }
+
+  /** The receive transport consumers go on: the newest open one. */
+  recvTransport(): types.WebRtcTransport<TransportData> | undefined {
+    return [...this.transports.values()].reverse().find((t) => t.appData.direction === 'recv' && !t.closed);
+  }
+
+  notify<M extends NotificationMethod>(method: M, data: NotificationData<M>): void {
+    this.sink?.notify(method, data);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.graceTimer);
+    // Closing a transport closes its producers and consumers in the worker and fires their
+    // 'transportclose' handlers, which empty the maps below.
+    for (const t of this.transports.values()) t.close();
+    this.transports.clear();
+    this.producers.clear();
+    this.consumers.clear();
+  }
+}

@@ -1,0 +1,291 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { types } from 'mediasoup';
+import type { NotificationData, NotificationMethod } from '../../protocol/schema.js';
+import type { TokenClaims } from '../auth/tokens.js';
+import { badRequest, conflict, forbidden, notFound, roomFull } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { mediaCodecs } from '../media/codecs.js';
+import type { PoolWorker } from '../media/workerPool.js';
+import { Peer, type ConsumerData, type Direction, type PeerSink, type ProducerData, type Source } from './peer.js';
+
+export interface RoomOptions {
+  maxPeers: number;
+  resumeGraceMs: number;
+  /** How long a client has to confirm a new consumer. */
+  consumerAckTimeoutMs: number;
+  logger: Logger;
+  /** Called once the room has closed (empty, or its worker died). */
+  onClose: (room: Room) => void;
+}
+
+const sourceKind: Record<Source, 'audio' | 'video'> = { mic: 'audio', cam: 'video', screen: 'video' };
+/** A client re-creating transports (ICE fallback) may briefly hold an old and a new one. */
+const maxTransportsPerDirection = 2;
+
+/**
+ * One class: a router on one worker, its peers, and the rules that tie their media together
+ * (who consumes what). Every mediasoup object of the room hangs off the router, so closing the
+ * router releases all of it.
+ */
+export class Room {
+  readonly peers = new Map<string, Peer>();
+  private readonly log: Logger;
+  closed = false;
+
+  private constructor(
+    readonly id: string,
+    readonly host: PoolWorker,
+    readonly router: types.Router,
+    private readonly speakerObserver: types.ActiveSpeakerObserver,
+    private readonly opts: RoomOptions,
+  ) {
+    this.log = opts.logger.child({ room: id, worker: host.index });
+    speakerObserver.on('dominantspeaker', ({ producer }) => {
+      const peerId = (producer.appData as ProducerData).peerId;
+      this.broadcast('activeSpeaker', { peerId });
+    });
+    router.on('workerclose', () => this.close('media worker closed'));
+  }
+
+  static async create(id: string, host: PoolWorker, opts: RoomOptions): Promise<Room> {
+    const router = await host.worker.createRouter({ mediaCodecs, appData: { roomId: id } });
+    const speakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
+    const room = new Room(id, host, router, speakerObserver, opts);
+    room.log.info('room opened');
+    return room;
+  }
+
+  // ---- Membership ----------------------------------------------------------------------------
+
+  addPeer(claims: TokenClaims, sink: PeerSink): Peer {
+    if (this.closed) throw conflict('room is closing; join again');
+    if (this.peers.size >= this.opts.maxPeers) throw roomFull(`room ${this.id} is full (${this.opts.maxPeers} participants)`);
+    const peer = new Peer(randomUUID(), randomBytes(24).toString('base64url'), claims, sink);
+    this.broadcast('peerJoined', { peer: peer.info() });
+    this.peers.set(peer.id, peer);
+    this.log.info({ peer: peer.id, user: peer.userId, role: peer.role }, 'peer joined');
+    return peer;
+  }
+
+  /** A resumed session: the same peer on a new socket. Unconfirmed consumers are re-offered. */
+  resumePeer(peerId: string, sessionToken: string, userId: string, sink: PeerSink): Peer {
+    const peer = this.peers.get(peerId);
+    if (!peer || peer.sessionToken !== sessionToken || peer.userId !== userId) {
+      throw notFound('no session to resume (expired or never existed); join afresh');
+    }
+    clearTimeout(peer.graceTimer);
+    peer.graceTimer = undefined;
+    const previous = peer.sink;
+    peer.sink = sink;
+    previous?.close(4003, 'session resumed on another connection');
+    for (const c of peer.consumers.values()) if (!c.appData.acked) c.close();
+    this.log.info({ peer: peer.id }, 'peer resumed');
+    return peer;
+  }
+
+  /** The socket dropped: keep the peer (and its media) for the grace period, then remove it. */
+  detachPeer(peer: Peer, sink: PeerSink): void {
+    if (peer.sink !== sink || peer.closed) return; // already resumed elsewhere, or gone
+    peer.sink = null;
+    this.log.info({ peer: peer.id, graceMs: this.opts.resumeGraceMs }, 'peer disconnected; awaiting resume');
+    peer.graceTimer = setTimeout(() => this.removePeer(peer, 'resume grace period expired'), this.opts.resumeGraceMs);
+    peer.graceTimer.unref();
+  }
+
+  removePeer(peer: Peer, reason: string): void {
+    if (!this.peers.delete(peer.id)) return;
+    peer.close();
+    this.log.info({ peer: peer.id, reason }, 'peer left');
+    this.broadcast('peerLeft', { peerId: peer.id });
+    if (this.peers.size === 0) this.close('empty');
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const peer of this.peers.values()) {
+      if (reason !== 'empty') {
+        peer.notify('roomClosed', { reason });
+        peer.sink?.close(1001, `room closed: ${reason}`);
+      }
+      peer.close();
+    }
+    this.peers.clear();
+    this.router.close();
+    this.log.info({ reason }, 'room closed');
+    this.opts.onClose(this);
+  }
+
+  broadcast<M extends NotificationMethod>(method: M, data: NotificationData<M>, except?: Peer): void {
+    for (const p of this.peers.values()) if (p !== except) p.notify(method, data);
+  }
+
+  // ---- Transports ----------------------------------------------------------------------------
+
+  async createTransport(peer: Peer, direction: Direction): Promise<types.WebRtcTransport> {
+    if (direction === 'send' && peer.role === 'observer') throw forbidden('observers cannot publish');
+    const same = [...peer.transports.values()].filter((t) => t.appData.direction === direction);
+    if (same.length >= maxTransportsPerDirection) {
+      throw conflict(`already ${same.length} ${direction} transports; close one first (closeTransport)`);
+    }
+    const transport = await this.router.createWebRtcTransport<{ direction: Direction }>({
+      webRtcServer: this.host.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { direction },
+    });
+    if (peer.closed) {
+      transport.close();
+      throw notFound('peer left');
+    }
+    peer.transports.set(transport.id, transport);
+    transport.observer.once('close', () => peer.transports.delete(transport.id));
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') this.log.warn({ peer: peer.id, transport: transport.id, state }, 'DTLS state');
+    });
+    if (direction === 'send') await transport.setMaxIncomingBitrate(5_000_000);
+    return transport;
+  }
+
+  transportOf(peer: Peer, transportId: string): types.WebRtcTransport {
+    const t = peer.transports.get(transportId);
+    if (!t) throw notFound(`transport ${transportId} not found`);
+    return t;
+  }
+
+  // ---- Producers -----------------------------------------------------------------------------
+
+  async produce(
+    peer: Peer,
+    req: { transportId: string; kind: 'audio' | 'video'; rtpParameters: types.RtpParameters; source: Source; paused?: boolean | undefined },
+  ): Promise<types.Producer<ProducerData>> {
+    if (peer.role === 'observer') throw forbidden('observers cannot publish');
+    const transport = this.transportOf(peer, req.transportId);
+    if (transport.appData.direction !== 'send') throw badRequest('produce needs a send transport');
+    if (sourceKind[req.source] !== req.kind) throw badRequest(`source ${req.source} must be ${sourceKind[req.source]}`);
+    for (const p of peer.producers.values()) {
+      if (p.appData.source === req.source) throw conflict(`already publishing ${req.source} (producer ${p.id})`);
+    }
+    const producer = await transport.produce<ProducerData>({
+      kind: req.kind,
+      rtpParameters: req.rtpParameters,
+      paused: req.paused ?? false,
+      appData: { peerId: peer.id, source: req.source },
+    });
+    peer.producers.set(producer.id, producer);
+    producer.observer.once('close', () => peer.producers.delete(producer.id));
+    producer.on('transportclose', () => peer.notify('producerClosed', { producerId: producer.id }));
+    if (producer.kind === 'audio') {
+      await this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
+    }
+    this.log.info({ peer: peer.id, producer: producer.id, source: req.source, simulcast: producer.type }, 'producer created');
+    return producer;
+  }
+
+  /** After the produce answer went out: offer the new producer to everyone else. */
+  offerProducer(owner: Peer, producer: types.Producer<ProducerData>): void {
+    for (const peer of this.peers.values()) {
+      if (peer !== owner) void this.consume(peer, owner, producer);
+    }
+  }
+
+  producerOf(peer: Peer, producerId: string): types.Producer<ProducerData> {
+    const p = peer.producers.get(producerId);
+    if (!p) throw notFound(`producer ${producerId} not found`);
+    return p;
+  }
+
+  async setProducerPaused(peer: Peer, producerId: string, paused: boolean): Promise<void> {
+    const producer = this.producerOf(peer, producerId);
+    if (paused) await producer.pause();
+    else await producer.resume();
+    this.broadcast(paused ? 'producerPaused' : 'producerResumed', { peerId: peer.id, producerId }, peer);
+  }
+
+  // ---- Consumers -----------------------------------------------------------------------------
+
+  /** Consumes every producer of the others that this peer does not consume yet. */
+  consumeMissing(peer: Peer): void {
+    for (const owner of this.peers.values()) {
+      if (owner === peer) continue;
+      for (const producer of owner.producers.values()) void this.consume(peer, owner, producer);
+    }
+  }
+
+  consumerOf(peer: Peer, consumerId: string): types.Consumer<ConsumerData> {
+    const c = peer.consumers.get(consumerId);
+    if (!c) throw notFound(`consumer ${consumerId} not found`);
+    return c;
+  }
+
+  /**
+   * Creates a paused consumer, offers it to the client, and resumes it once the client has it,
+   * so that the first packets it decodes start with a key frame.
+   */
+  private async consume(peer: Peer, owner: Peer, producer: types.Producer<ProducerData>): Promise<void> {
+    const transport = peer.recvTransport();
+    if (!transport || !peer.rtpCapabilities || !peer.sink || producer.closed) return;
+    if (peer.consuming.has(producer.id)) return;
+    for (const c of peer.consumers.values()) if (c.producerId === producer.id) return;
+    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
+      this.log.warn({ peer: peer.id, producer: producer.id }, 'peer cannot consume producer (codecs)');
+      return;
+    }
+    peer.consuming.add(producer.id);
+    let consumer: types.Consumer<ConsumerData>;
+    try {
+      consumer = await transport.consume<ConsumerData>({
+        producerId: producer.id,
+        rtpCapabilities: peer.rtpCapabilities,
+        paused: true,
+        appData: { peerId: owner.id, source: producer.appData.source, acked: false },
+      });
+    } catch (err) {
+      this.log.warn({ err, peer: peer.id, producer: producer.id }, 'consume failed');
+      return;
+    } finally {
+      peer.consuming.delete(producer.id);
+    }
+    if (peer.closed) {
+      consumer.close();
+      return;
+    }
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    consumer.on('producerclose', () => peer.notify('consumerClosed', { consumerId: consumer.id }));
+    consumer.on('producerpause', () => peer.notify('consumerPaused', { consumerId: consumer.id }));
+    consumer.on('producerresume', () => peer.notify('consumerResumed', { consumerId: consumer.id }));
+    consumer.on('layerschange', (layers) =>
+      peer.notify('consumerLayersChanged', {
+        consumerId: consumer.id,
+        spatialLayer: layers?.spatialLayer ?? null,
+        temporalLayer: layers?.temporalLayer ?? null,
+      }),
+    );
+    const sink = peer.sink;
+    if (!sink) return; // disconnected meanwhile: re-offered on resume
+    try {
+      await sink.request('newConsumer', {
+        id: consumer.id,
+        producerId: producer.id,
+        peerId: owner.id,
+        kind: consumer.kind,
+        source: producer.appData.source,
+        rtpParameters: consumer.rtpParameters as never,
+        type: consumer.type,
+        producerPaused: consumer.producerPaused,
+      });
+    } catch (err) {
+      // The client refused or the socket dropped. If the same connection is still there, the
+      // client does not want it: close. Otherwise keep it unconfirmed; resume re-offers it.
+      if (peer.sink === sink && !consumer.closed) consumer.close();
+      this.log.debug({ err, peer: peer.id, consumer: consumer.id }, 'consumer not confirmed');
+      return;
+    }
+    if (consumer.closed) return;
+    consumer.appData.acked = true;
+    await consumer.resume().catch(() => undefined);
+  }
+}

@@ -1,0 +1,168 @@
+import type { types } from 'mediasoup';
+import type { ClientMethod, ClientRequestData, ClientResponseData } from '../../protocol/schema.js';
+import type { TokenClaims } from '../auth/tokens.js';
+import { conflict, notFound } from '../errors.js';
+import type { Peer, PeerSink } from '../rooms/peer.js';
+import type { Room } from '../rooms/room.js';
+import type { RoomRegistry } from '../rooms/roomRegistry.js';
+
+/** What a handler may see and change of its connection. */
+export interface HandlerContext {
+  claims: TokenClaims;
+  sink: PeerSink;
+  rooms: RoomRegistry;
+  iceServers: ClientResponseData<'join'>['iceServers'];
+  session: { room?: Room | undefined; peer?: Peer | undefined };
+  /** Runs once the answer to this request has been sent (e.g. offering consumers). */
+  afterReply(fn: () => void): void;
+}
+
+type Handler<M extends ClientMethod> = (ctx: HandlerContext, data: ClientRequestData<M>) => Promise<ClientResponseData<M>>;
+
+function joined(ctx: HandlerContext): { room: Room; peer: Peer } {
+  const { room, peer } = ctx.session;
+  if (!room || !peer || peer.closed) throw conflict('join first');
+  return { room, peer };
+}
+
+const ok = {} as Record<string, never>;
+
+export const handlers: { [M in ClientMethod]: Handler<M> } = {
+  async join(ctx, data) {
+    if (ctx.session.peer && !ctx.session.peer.closed) throw conflict('already joined');
+    const room = await ctx.rooms.getOrCreate(ctx.claims.room);
+    let peer: Peer;
+    try {
+      peer = data.resume
+        ? room.resumePeer(data.resume.peerId, data.resume.sessionToken, ctx.claims.sub, ctx.sink)
+        : room.addPeer(ctx.claims, ctx.sink);
+    } catch (err) {
+      if (room.peers.size === 0) room.close('empty'); // a room opened for a join that failed
+      throw err;
+    }
+    ctx.session.room = room;
+    ctx.session.peer = peer;
+    if (data.resume) ctx.afterReply(() => room.consumeMissing(peer));
+    return {
+      peerId: peer.id,
+      sessionToken: peer.sessionToken,
+      resumed: Boolean(data.resume),
+      role: peer.role,
+      roomId: room.id,
+      peers: [...room.peers.values()].filter((p) => p !== peer).map((p) => p.info()),
+      routerRtpCapabilities: room.router.rtpCapabilities as never,
+      iceServers: ctx.iceServers,
+      consumerIds: [...peer.consumers.values()].filter((c) => c.appData.acked).map((c) => c.id),
+    };
+  },
+
+  async setRtpCapabilities(ctx, data) {
+    const { room, peer } = joined(ctx);
+    peer.rtpCapabilities = data.rtpCapabilities as types.RtpCapabilities;
+    ctx.afterReply(() => room.consumeMissing(peer));
+    return ok;
+  },
+
+  async createTransport(ctx, data) {
+    const { room, peer } = joined(ctx);
+    const t = await room.createTransport(peer, data.direction);
+    if (data.direction === 'recv') ctx.afterReply(() => room.consumeMissing(peer));
+    return {
+      id: t.id,
+      iceParameters: t.iceParameters as never,
+      iceCandidates: t.iceCandidates as never,
+      dtlsParameters: t.dtlsParameters as never,
+    };
+  },
+
+  async connectTransport(ctx, data) {
+    const { room, peer } = joined(ctx);
+    const t = room.transportOf(peer, data.transportId);
+    if (t.dtlsState !== 'new') throw conflict(`transport already connected (DTLS ${t.dtlsState})`);
+    await t.connect({ dtlsParameters: data.dtlsParameters as types.DtlsParameters });
+    return ok;
+  },
+
+  async restartIce(ctx, data) {
+    const { room, peer } = joined(ctx);
+    const iceParameters = await room.transportOf(peer, data.transportId).restartIce();
+    return { iceParameters: iceParameters as never };
+  },
+
+  async closeTransport(ctx, data) {
+    const { room, peer } = joined(ctx);
+    room.transportOf(peer, data.transportId).close();
+    return ok;
+  },
+
+  async produce(ctx, data) {
+    const { room, peer } = joined(ctx);
+    const producer = await room.produce(peer, { ...data, rtpParameters: data.rtpParameters as types.RtpParameters });
+    ctx.afterReply(() => room.offerProducer(peer, producer));
+    return { producerId: producer.id };
+  },
+
+  async closeProducer(ctx, data) {
+    const { room, peer } = joined(ctx);
+    room.producerOf(peer, data.producerId).close();
+    return ok;
+  },
+
+  async pauseProducer(ctx, data) {
+    const { room, peer } = joined(ctx);
+    await room.setProducerPaused(peer, data.producerId, true);
+    return ok;
+  },
+
+  async resumeProducer(ctx, data) {
+    const { room, peer } = joined(ctx);
+    await room.setProducerPaused(peer, data.producerId, false);
+    return ok;
+  },
+
+  async pauseConsumer(ctx, data) {
+    const { room, peer } = joined(ctx);
+    await room.consumerOf(peer, data.consumerId).pause();
+    return ok;
+  },
+
+  async resumeConsumer(ctx, data) {
+    const { room, peer } = joined(ctx);
+    const c = room.consumerOf(peer, data.consumerId);
+    if (!c.appData.acked) throw conflict('consumer not confirmed yet');
+    await c.resume();
+    return ok;
+  },
+
+  async setConsumerPreferredLayers(ctx, data) {
+    const { room, peer } = joined(ctx);
+    const c = room.consumerOf(peer, data.consumerId);
+    if (c.type !== 'simulcast' && c.type !== 'svc') throw conflict(`consumer ${c.id} has no layers (${c.type})`);
+    await c.setPreferredLayers({
+      spatialLayer: data.spatialLayer,
+      ...(data.temporalLayer !== undefined ? { temporalLayer: data.temporalLayer } : {}),
+    });
+    return ok;
+  },
+
+  async setConsumerPriority(ctx, data) {
+    const { room, peer } = joined(ctx);
+    await room.consumerOf(peer, data.consumerId).setPriority(data.priority);
+    return ok;
+  },
+
+  async getTransportStats(ctx, data) {
+    const { room, peer } = joined(ctx);
+    const stats = await room.transportOf(peer, data.transportId).getStats();
+    return { stats: stats as never };
+  },
+
+  async leave(ctx) {
+    const { room, peer } = ctx.session;
+    if (!room || !peer) throw notFound('not in a room');
+    room.removePeer(peer, 'left');
+    ctx.session.room = undefined;
+    ctx.session.peer = undefined;
+    return ok;
+  },
+};

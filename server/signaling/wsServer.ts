@@ -1,0 +1,108 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { closeCodes } from '../../protocol/schema.js';
+import type { TokenClaims, TokenService } from '../auth/tokens.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+
+export interface SignalingOptions extends Omit<ConnectionOptions, 'logger'> {
+  tokens: TokenService;
+  maxMessageBytes: number;
+  heartbeatMs: number;
+  allowedOrigins: string[];
+  logger: Logger;
+}
+
+export interface Signaling {
+  readonly connections: Set<Connection>;
+  close(): void;
+}
+
+const localHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Origins allowed to open the socket: the configured list, the server's own, and localhost. */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: string[]): boolean {
+  if (!origin) return true; // not a browser: browsers always send Origin on WebSocket upgrades
+  if (allowed.includes(origin)) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  return url.host === host || localHosts.has(url.hostname);
+}
+
+/** The WebSocket endpoint `/ws?token=...` on the given HTTP server. */
+export function attachSignaling(server: http.Server, opts: SignalingOptions): Signaling {
+  const log = opts.logger.child({ component: 'signaling' });
+  // ws closes a socket whose frame exceeds maxPayload with 1009 itself.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes });
+  const connections = new Set<Connection>();
+  const missedPongs = new WeakMap<WebSocket, number>();
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
+      if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins)) {
+        log.warn({ origin: req.headers.origin }, 'WebSocket refused: origin not allowed');
+        return refuse(socket, 403, 'Forbidden');
+      }
+      let claims: TokenClaims | undefined;
+      let refusal = 'token check failed';
+      try {
+        claims = await opts.tokens.verify(url.searchParams.get('token'));
+      } catch (err) {
+        if (err instanceof AppError) refusal = err.message;
+        else log.error({ err }, 'token check failed');
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (!claims) {
+          // Upgrade first, so a browser can read why: an error notification, then close 4001.
+          ws.send(JSON.stringify({ method: 'error', data: { code: 'unauthorized', message: refusal } }));
+          ws.close(closeCodes.unauthorized, 'unauthorized');
+          return;
+        }
+        const conn = new Connection(ws, claims, opts);
+        connections.add(conn);
+        missedPongs.set(ws, 0);
+        ws.on('pong', () => missedPongs.set(ws, 0));
+        ws.on('error', (err) => log.debug({ err }, 'socket error'));
+        ws.once('close', () => connections.delete(conn));
+      });
+    })().catch((err: unknown) => {
+      log.error({ err }, 'upgrade failed');
+      socket.destroy();
+    });
+  });
+
+  // Heartbeat: a socket that misses two pongs in a row is dead (e.g. a laptop lid closed).
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      const missed = missedPongs.get(ws) ?? 0;
+      if (missed >= 2) {
+        ws.terminate();
+        continue;
+      }
+      missedPongs.set(ws, missed + 1);
+      ws.ping();
+    }
+  }, opts.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    connections,
+    close() {
+      clearInterval(heartbeat);
+      for (const ws of wss.clients) ws.close(closeCodes.goingAway, 'server shutting down');
+      wss.close();
+    },
+  };
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
