@@ -102,6 +102,13 @@ export class Classroom extends Emitter<ClassroomEvents> {
     });
     this.socket.on('error', ({ code, message }) => this.emit('error', new SignalingError(code, message)));
     this.socket.on('close', ({ code }) => this.onSocketClosed(code));
+    // Closing the tab: say goodbye at once, so that the others do not wait out the resume grace.
+    globalThis.addEventListener?.('pagehide', () => {
+      if (this.session && this.socket.connected) {
+        this.leaving = true;
+        this.socket.request('leave', {}).catch(() => undefined);
+      }
+    });
   }
 
   /** Remote tracks currently received. */

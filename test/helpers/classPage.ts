@@ -1,0 +1,58 @@
+import type { Browser, Page } from 'playwright-core';
+
+/** What a test reads from a demo page (window.classroom is the SDK instance the page uses). */
+export interface VideoSample {
+  peerId: string;
+  consumerId: string;
+  frames: number;
+  width: number;
+}
+
+/** Opens the demo page in its own browser context and waits until it has joined and publishes. */
+export async function openClassPage(browser: Browser, baseUrl: string, room: string, name: string, role = 'student'): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[${name}] page error:`, err.message));
+  await page.goto(`${baseUrl}/?room=${room}&name=${name}&role=${role}&autojoin=1`);
+  await page.waitForFunction(
+    (publishes) => window.classroom?.state === 'connected' && (!publishes || (window.classroom.localTrack('cam') && window.classroom.localTrack('mic'))),
+    role !== 'observer',
+    { timeout: 20_000 },
+  );
+  // Record what the page hears about others leaving, for "nobody saw it leave" checks.
+  await page.evaluate(() => {
+    const w = window as unknown as { peerLeftSeen: string[] };
+    w.peerLeftSeen = [];
+    window.classroom!.on('peerLeft', (id) => w.peerLeftSeen.push(id));
+  });
+  return page;
+}
+
+export const peerIdOf = (page: Page) => page.evaluate(() => window.classroom!.peerId!);
+
+export function videoSamples(page: Page): Promise<VideoSample[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLVideoElement>('video[data-consumer-id]')].map((v) => ({
+      peerId: v.dataset.peerId!,
+      consumerId: v.dataset.consumerId!,
+      frames: v.getVideoPlaybackQuality().totalVideoFrames,
+      width: v.videoWidth,
+    })),
+  );
+}
+
+/** Audio RTP packets received per remote audio track, from the browser's own inbound-rtp stats. */
+export function audioPackets(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(async () => {
+    const out: Record<string, number> = {};
+    for (const t of window.classroom!.remoteTracks.filter((r) => r.kind === 'audio')) {
+      const stats = await window.classroom!.getRemoteStats(t.consumerId);
+      stats.forEach((s: { type: string; packetsReceived?: number }) => {
+        if (s.type === 'inbound-rtp') out[t.peerId] = s.packetsReceived ?? 0;
+      });
+    }
+    return out;
+  });
+}
+
+export const peerLeftSeen = (page: Page) => page.evaluate(() => (window as unknown as { peerLeftSeen: string[] }).peerLeftSeen);
