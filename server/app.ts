@@ -38,7 +38,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   if (devTokens) logger.warn('POST /api/tokens issues tokens to anyone (development mode); set SFU_JWT_SECRET for production');
   const rooms = new RoomRegistry(
     pool,
-    { maxPeers: config.rooms.maxPeers, resumeGraceMs: config.signaling.resumeGraceMs, consumerAckTimeoutMs: 10_000, logger },
+    { maxPeers: config.rooms.maxPeers, resumeGraceMs: config.signaling.resumeGraceMs, logger },
     logger,
   );
   let server: http.Server;

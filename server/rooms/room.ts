@@ -11,8 +11,6 @@ import { Peer, type ConsumerData, type Direction, type PeerSink, type ProducerDa
 export interface RoomOptions {
   maxPeers: number;
   resumeGraceMs: number;
-  /** How long a client has to confirm a new consumer. */
-  consumerAckTimeoutMs: number;
   logger: Logger;
   /** Called once the room has closed (empty, or its worker died). */
   onClose: (room: Room) => void;

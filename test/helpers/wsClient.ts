@@ -41,8 +41,8 @@ export class WsClient {
     });
   }
 
-  static connect(url: string, headers: Record<string, string> = {}): Promise<WsClient> {
-    const ws = new WebSocket(url, { headers });
+  static connect(url: string, headers: Record<string, string> = {}, options: { autoPong?: boolean } = {}): Promise<WsClient> {
+    const ws = new WebSocket(url, { headers, ...options });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('error', reject);

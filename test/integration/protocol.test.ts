@@ -78,6 +78,20 @@ describe('authentication and transport-level rules', () => {
     expect((await c.closed).code).toBe(1009);
   });
 
+  it('drops a socket that stops answering pings, and keeps one that answers', async () => {
+    const hb = await startTestServer({ SFU_HTTP_PORT: String(port + 2), SFU_RTC_BASE_PORT: '41520', SFU_HEARTBEAT_MS: '1000' });
+    const t = await hb.tokens.sign({ room: 'hb', sub: 'u', name: 'u', role: 'student' }, 600);
+    const silent = await WsClient.connect(`ws://127.0.0.1:${port + 2}/ws?token=${t}`, {}, { autoPong: false });
+    const alive = await WsClient.connect(`ws://127.0.0.1:${port + 2}/ws?token=${t}`);
+    await silent.ok('join');
+    await alive.ok('join');
+    const closed = await silent.closed;
+    expect(closed.code).toBe(1006); // terminated, no closing handshake
+    expect(alive.ws.readyState).toBe(alive.ws.OPEN);
+    alive.close();
+    await hb.close();
+  });
+
   it('closes sockets that never join after the join timeout', async () => {
     const c = await connect('a', 'idle');
     const t0 = Date.now();
