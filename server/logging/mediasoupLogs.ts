@@ -27,7 +27,9 @@ export function routeMediasoupLogs(logger: Logger, level: 'debug' | 'warn' | 'er
     const write = function (this: createDebug.Debugger, ...args: unknown[]) {
       const ns = this.namespace;
       const msg = format(...(args as [unknown, ...unknown[]]));
-      if (ns.includes(':ERROR')) log.error({ ns }, msg);
+      // A worker says this on stderr whenever we close it; Node is alive to read it, so it is benign.
+      if (msg.includes('channel remotely closed')) log.debug({ ns }, msg);
+      else if (ns.includes(':ERROR')) log.error({ ns }, msg);
       else if (ns.includes(':WARN')) log.warn({ ns }, msg);
       else log.debug({ ns }, msg);
     };
