@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for a profile, skipping every step already done:
 #   runtime: apt packages, npm dependencies, the mediasoup worker (cached build), the bundles
-#   test:    runtime + what the test suite needs (Chromium, ...)
+#   turn:    runtime + coturn
+#   test:    runtime + what the test suite needs (Chromium, coturn, ...)
 # Safe to run again and again; the second run takes seconds. Uses only bash and Node built-ins.
 set -euo pipefail
 profile=${1:-runtime}
@@ -14,9 +15,11 @@ t0=$(date +%s)
 pkgs_runtime=(ca-certificates ninja-build pkg-config g++ make patch python3 dpkg-dev
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler)
 # Real services and tools the test suite starts by itself.
-pkgs_test=(chromium fonts-liberation)
+pkgs_test=(chromium fonts-liberation coturn)
 pkgs=("${pkgs_runtime[@]}")
 [ "$profile" = test ] && pkgs+=("${pkgs_test[@]}")
+# coturn: for `npm run coturn`, and for `npm start` when the config asks to manage it.
+if [ "$profile" = turn ] || [ "${SFU_TURN_MANAGED:-}" = true ]; then pkgs+=(coturn); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

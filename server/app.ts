@@ -8,6 +8,8 @@ import { listen, stopListening } from './http/listen.js';
 import { WorkerPool } from './media/workerPool.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import { attachSignaling, type Signaling } from './signaling/wsServer.js';
+import { iceServersFor } from './turn/credentials.js';
+import { startCoturn, type Coturn } from './turn/coturnProcess.js';
 
 export interface RunningServer {
   pool: WorkerPool;
@@ -33,6 +35,13 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     loadSampleMs: config.workers.loadSampleMs,
     logger,
   });
+  let coturn: Coturn | undefined;
+  try {
+    if (config.turn.managed) coturn = await startCoturn(config, logger);
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
   const tokens = new TokenService(config.auth.jwtSecret);
   const devTokens = config.auth.devTokens ?? !config.auth.jwtSecret;
   if (devTokens) logger.warn('POST /api/tokens issues tokens to anyone (development mode); set SFU_JWT_SECRET for production');
@@ -45,13 +54,16 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   try {
     server = await listen(createHttpApp({ pool, tokens, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
   } catch (err) {
+    await coturn?.stop();
     await pool.close();
     throw err;
   }
+  const turn = { ...config.turn, host: config.turn.host ?? config.rtc.announcedAddress ?? config.rtc.listenIp };
+  if (!turn.secret) logger.info('no SFU_TURN_SECRET: clients get no TURN relay (fine on a LAN; see README, "TURN")');
   const signaling = attachSignaling(server, {
     tokens,
     rooms,
-    iceServers: [],
+    iceServersFor: (userId) => iceServersFor(turn, userId),
     maxMessageBytes: config.signaling.maxMessageBytes,
     heartbeatMs: config.signaling.heartbeatMs,
     allowedOrigins: config.signaling.allowedOrigins,
@@ -77,6 +89,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
       signaling.close();
       rooms.closeAll('server shutting down');
       await stopListening(server);
+      await coturn?.stop();
       await pool.close();
     },
   };

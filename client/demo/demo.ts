@@ -103,7 +103,8 @@ function toggleButton(id: string, source: Source, on: string, off: string): void
 async function join(roomId: string, name: string, role: string, publish: boolean): Promise<void> {
   errorEl.textContent = '';
   const token = await fetchToken(roomId, name, role);
-  room = new Classroom({ url: '/ws', token });
+  // ?relay=1 sends everything through the TURN relay, as a strict firewall would force.
+  room = new Classroom({ url: '/ws', token, forceRelay: new URLSearchParams(location.search).get('relay') === '1' });
   window.classroom = room;
   room.on('connectionState', (s) => {
     stateEl.dataset.state = s;
@@ -119,7 +120,14 @@ async function join(roomId: string, name: string, role: string, publish: boolean
     for (const tile of grid.querySelectorAll<HTMLElement>('figure.tile')) tile.classList.toggle('speaking', tile.dataset.peerId === peerId);
   });
   room.on('localSourceClosed', (s) => showError(`your ${s} was stopped`));
-  room.on('error', (e) => console.warn('classroom:', e.message));
+  room.on('transportPath', () => {
+    const r = room!;
+    $<HTMLElement>('#path').textContent = `send: ${r.paths.send ?? '…'} · receive: ${r.paths.recv ?? '…'}`;
+  });
+  room.on('error', (e) => {
+    console.warn('classroom:', e.message);
+    if ((e as { code?: string }).code === 'relay_unavailable') showError(e);
+  });
   await room.join();
   form.hidden = true;
   controls.hidden = role === 'observer';

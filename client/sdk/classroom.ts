@@ -15,7 +15,15 @@ export interface ClassroomOptions {
   token: string;
   /** Publish the camera as 3 simulcast layers (default true). */
   simulcast?: boolean;
+  /** Use only the TURN relay from the start (networks known to block everything else). */
+  forceRelay?: boolean;
+  /** ICE servers to use instead of those the server hands out. */
+  iceServers?: RTCIceServer[];
+  /** ICE restarts before a transport is re-created relay-only (default 3). */
+  maxIceRestarts?: number;
 }
+
+export type TransportPath = 'direct' | 'relay';
 
 export interface RemoteTrack {
   consumerId: string;
@@ -38,18 +46,35 @@ export type ClassroomEvents = {
   activeSpeaker: [string | null];
   /** One of our own producers was closed by the server. */
   localSourceClosed: [Source];
-  /** Which network path a transport uses: 'direct' or 'relay' (TURN). */
-  transportPath: [{ direction: 'send' | 'recv'; state: string }];
+  /** A transport's ICE connection state changed. */
+  transportState: [{ direction: 'send' | 'recv'; state: string }];
+  /** Which network path a connected transport uses: 'direct' or through the TURN relay. */
+  transportPath: [{ direction: 'send' | 'recv'; path: TransportPath }];
   error: [Error];
 };
+
+/** Whether a transport's selected ICE candidate pair uses a local relay candidate (undefined: none selected). */
+async function relayCandidateSelected(transport: types.Transport): Promise<boolean | undefined> {
+  const stats = await transport.getStats();
+  const byId = new Map<string, { type: string; candidateType?: string; localCandidateId?: string; selectedCandidatePairId?: string; state?: string; nominated?: boolean }>();
+  stats.forEach((s) => byId.set(s.id, s));
+  let pairId: string | undefined;
+  for (const s of byId.values()) if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+  if (!pairId) for (const [id, s] of byId) if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated) pairId = id;
+  const pair = pairId ? byId.get(pairId) : undefined;
+  const local = pair?.localCandidateId ? byId.get(pair.localCandidateId) : undefined;
+  return local ? local.candidateType === 'relay' : undefined;
+}
 
 const simulcastEncodings: types.RtpEncodingParameters[] = [
   { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
   { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
   { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
 ];
-/** A transport stuck in 'disconnected' this long gets an ICE restart. */
-const disconnectedRestartMs = 3000;
+/** A transport stuck in 'disconnected' or 'failed' gets an ICE restart this often until it recovers. */
+const recoveryIntervalMs = 3000;
+/** A relay-only transport not connected by then has no usable relay: say so instead of hanging. */
+const relayDeadlineMs = 12_000;
 
 /**
  * The browser SDK: joins a class, publishes camera / microphone / screen, delivers remote tracks,
@@ -71,6 +96,10 @@ export class Classroom extends Emitter<ClassroomEvents> {
   private leaving = false;
   private reconnectAttempt = 0;
   private recvReady: Promise<void> = Promise.resolve();
+  private iceServers: RTCIceServer[] = [];
+  private readonly relayOnly = { send: false, recv: false };
+  /** Which path each connected transport uses. */
+  readonly paths: { send?: TransportPath; recv?: TransportPath } = {};
 
   constructor(private readonly opts: ClassroomOptions) {
     super();
@@ -249,8 +278,10 @@ export class Classroom extends Emitter<ClassroomEvents> {
     this.device = new Device();
     await this.device.load({ routerRtpCapabilities: answer.routerRtpCapabilities as types.RtpCapabilities });
     await this.socket.request('setRtpCapabilities', { rtpCapabilities: this.device.rtpCapabilities as never });
-    this.recvTransport = await this.createTransport('recv', answer.iceServers);
-    if (answer.role !== 'observer') this.sendTransport = await this.createTransport('send', answer.iceServers);
+    this.iceServers = this.opts.iceServers ?? answer.iceServers;
+    this.relayOnly.send = this.relayOnly.recv = this.opts.forceRelay === true;
+    this.recvTransport = await this.createTransport('recv');
+    if (answer.role !== 'observer') this.sendTransport = await this.createTransport('send');
   }
 
   private acceptJoin(answer: ClientResponseData<'join'>): void {
@@ -267,11 +298,16 @@ export class Classroom extends Emitter<ClassroomEvents> {
     this.emit('joined', { peerId: answer.peerId, role: answer.role, peers: answer.peers });
   }
 
-  private async createTransport(direction: 'send' | 'recv', iceServers: RTCIceServer[]): Promise<types.Transport> {
+  private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
     let markReady = (): void => undefined;
     if (direction === 'recv') this.recvReady = new Promise((r) => (markReady = r));
     const info = await this.socket.request('createTransport', { direction });
-    const params = { ...(info as unknown as types.TransportOptions), iceServers };
+    const relay = this.relayOnly[direction];
+    const params = {
+      ...(info as unknown as types.TransportOptions),
+      iceServers: this.iceServers,
+      ...(relay ? { iceTransportPolicy: 'relay' as const } : {}),
+    };
     const transport = direction === 'send' ? this.device!.createSendTransport(params) : this.device!.createRecvTransport(params);
     transport.on('connect', ({ dtlsParameters }, ok, fail) => {
       this.socket.request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as never }).then(ok, fail);
@@ -288,14 +324,48 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return transport;
   }
 
-  /** ICE failed, or stuck disconnected for a few seconds: restart ICE on the same transport. */
+  /**
+   * Keeps a transport's path alive: while ICE is 'disconnected' or 'failed', restart ICE every few
+   * seconds; after maxIceRestarts, re-create the transport relay-only (TURN). A relay-only transport
+   * that cannot connect reports 'relay_unavailable' instead of hanging.
+   */
   private watchIce(transport: types.Transport, direction: 'send' | 'recv'): void {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let restarts = 0;
+    const maxRestarts = this.opts.maxIceRestarts ?? 3;
+    const relayDeadline = this.relayOnly[direction]
+      ? setTimeout(() => void this.reportRelayFailure(transport, direction), relayDeadlineMs)
+      : undefined;
+    const recover = async (): Promise<void> => {
+      if (transport.closed || this.leaving) return;
+      try {
+        if (restarts >= maxRestarts) {
+          await this.recreateRelayOnly(direction); // the fresh transport gets its own watcher
+          return;
+        }
+        restarts++;
+        await this.restartIce(transport);
+      } catch (err) {
+        this.emit('error', err as Error);
+      }
+      timer = setTimeout(() => void recover(), recoveryIntervalMs);
+    };
     transport.on('connectionstatechange', (state) => {
+      this.emit('transportState', { direction, state });
       clearTimeout(timer);
-      this.emit('transportPath', { direction, state });
-      if (state === 'failed') void this.restartIce(transport);
-      if (state === 'disconnected') timer = setTimeout(() => void this.restartIce(transport), disconnectedRestartMs);
+      if (state === 'connected') {
+        restarts = 0;
+        clearTimeout(relayDeadline);
+        void this.detectPath(transport, direction);
+      } else if (state === 'failed') {
+        void recover();
+      } else if (state === 'disconnected') {
+        timer = setTimeout(() => void recover(), recoveryIntervalMs);
+      }
+    });
+    transport.observer.on('close', () => {
+      clearTimeout(timer);
+      clearTimeout(relayDeadline);
     });
   }
 
@@ -306,6 +376,58 @@ export class Classroom extends Emitter<ClassroomEvents> {
       await transport.restartIce({ iceParameters: iceParameters as types.IceParameters });
     } catch (err) {
       this.emit('error', err as Error);
+    }
+  }
+
+  /** Reads the selected candidate pair: is the local side a TURN relay candidate? */
+  private async detectPath(transport: types.Transport, direction: 'send' | 'recv'): Promise<void> {
+    const path = await relayCandidateSelected(transport).catch(() => undefined);
+    if (path === undefined || transport.closed) return;
+    this.paths[direction] = path ? 'relay' : 'direct';
+    this.emit('transportPath', { direction, path: this.paths[direction]! });
+  }
+
+  private async reportRelayFailure(transport: types.Transport, direction: 'send' | 'recv'): Promise<void> {
+    if (transport.closed || transport.connectionState === 'connected') return;
+    const stats = await transport.getStats().catch(() => undefined);
+    let relayCandidates = 0;
+    stats?.forEach((s: { type: string; candidateType?: string }) => {
+      if (s.type === 'local-candidate' && s.candidateType === 'relay') relayCandidates++;
+    });
+    const why =
+      this.iceServers.length === 0
+        ? 'the server hands out no TURN server (SFU_TURN_SECRET unset)'
+        : relayCandidates === 0
+          ? 'no relay candidate was gathered: TURN credentials rejected or expired, or the TURN server unreachable'
+          : 'relay candidates were gathered but none reached the SFU';
+    this.emit('error', new SignalingError('relay_unavailable', `${direction} transport cannot connect through TURN: ${why}`));
+  }
+
+  /** Re-creates a transport relay-only, moving its media over: tracks re-published, consumers re-offered. */
+  private async recreateRelayOnly(direction: 'send' | 'recv'): Promise<void> {
+    const old = direction === 'send' ? this.sendTransport : this.recvTransport;
+    if (!old || old.closed) return;
+    this.relayOnly[direction] = true;
+    const tracks = direction === 'send' ? [...this.producers.entries()].map(([source, p]) => ({ source, track: p.track, paused: p.paused })) : [];
+    if (direction === 'send') {
+      for (const p of this.producers.values()) p.close();
+      this.producers.clear();
+    } else {
+      for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
+    }
+    old.close();
+    // Closing it on the server first releases its consumers, so that the new one is offered them.
+    await this.socket.request('closeTransport', { transportId: old.id }).catch(() => undefined);
+    const fresh = await this.createTransport(direction);
+    if (direction === 'send') {
+      this.sendTransport = fresh;
+      for (const { source, track, paused } of tracks) {
+        if (!track || track.readyState === 'ended') continue;
+        await this.publishTrack(source, track);
+        if (paused) await this.mute(source);
+      }
+    } else {
+      this.recvTransport = fresh;
     }
   }
 

@@ -17,7 +17,7 @@ import { Emitter } from './emitter.js';
 /** A request the server refused: `code` is one of the protocol's error codes. */
 export class SignalingError extends Error {
   constructor(
-    readonly code: ErrorCode | 'disconnected' | 'timeout',
+    readonly code: ErrorCode | 'disconnected' | 'timeout' | 'relay_unavailable',
     message: string,
   ) {
     super(message);

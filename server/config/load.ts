@@ -49,7 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const key = issue.path.filter((p) => typeof p === 'string').join('.');
       const v = envVars.find((e) => e.path.join('.') === key);
       // Never echo a secret back, even an invalid one.
-      const value = v?.name === 'SFU_JWT_SECRET' ? '(hidden)' : JSON.stringify(env[v?.name ?? ''] ?? '(default)');
+      const value = v?.name === 'SFU_JWT_SECRET' || v?.name === 'SFU_TURN_SECRET' ? '(hidden)' : JSON.stringify(env[v?.name ?? ''] ?? '(default)');
       const shown = v ? `${v.name}=${value}` : key;
       const hint = issue.code === 'custom' || !v ? issue.message : `expected ${v.allowed}`;
       problems.push(`${shown}: ${hint}`);
@@ -57,7 +57,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length === 0 && parsed.success) {
     const { tlsCert, tlsKey } = parsed.data.http;
-    for (const [name, file] of [['SFU_TLS_CERT', tlsCert], ['SFU_TLS_KEY', tlsKey]] as const) {
+    const { tlsCert: turnCert, tlsKey: turnKey } = parsed.data.turn;
+    const files = [['SFU_TLS_CERT', tlsCert], ['SFU_TLS_KEY', tlsKey], ['SFU_TURN_TLS_CERT', turnCert], ['SFU_TURN_TLS_KEY', turnKey]] as const;
+    for (const [name, file] of files) {
       if (file && !isReadable(file)) problems.push(`${name}=${JSON.stringify(file)}: file not found or not readable`);
     }
   }

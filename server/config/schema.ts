@@ -50,6 +50,28 @@ export const configSchema = z
       rateLimitBurst: z.number().int().min(1).max(100_000),
     }),
     rooms: z.object({ maxPeers: z.number().int().min(1).max(10_000) }),
+    turn: z.object({
+      /** Shared with coturn (use-auth-secret). Unset: no TURN servers are handed out. Never sent, never logged. */
+      secret: z.string().min(16).optional(),
+      /** Host name or IP clients reach coturn at. Default: the announced address, else the listen IP. */
+      host: z.string().min(1).optional(),
+      port: port,
+      /** TURN over TLS (for firewalls that pass only HTTPS: 443); needs tlsCert and tlsKey for coturn. */
+      tlsPort: port.optional(),
+      tlsCert: z.string().min(1).optional(),
+      tlsKey: z.string().min(1).optional(),
+      realm: z.string().min(1).regex(/^[\w.-]+$/),
+      credentialTtlSec: z.number().int().min(60).max(7 * 86_400),
+      /** Address coturn binds, and the public address it announces when behind NAT. */
+      listenIp: z.ipv4().or(z.ipv6()),
+      externalIp: z.string().min(1).optional(),
+      relayMinPort: port,
+      relayMaxPort: port,
+      userQuota: z.number().int().min(0).max(10_000),
+      totalQuota: z.number().int().min(0).max(1_000_000),
+      /** Start coturn with the server (`npm start`) and stop it with the server. */
+      managed: z.boolean(),
+    }),
     shutdownTimeoutMs: z.number().int().min(100).max(120_000),
   })
   .superRefine((c, ctx) => {
@@ -58,6 +80,23 @@ export const configSchema = z
     }
     if (c.rtc.basePort + c.workers.count - 1 > 65535) {
       ctx.addIssue({ code: 'custom', path: ['rtc', 'basePort'], message: `base port + worker count (${c.workers.count}) exceeds 65535` });
+    }
+    const t = c.turn;
+    if (t.relayMinPort > t.relayMaxPort) {
+      ctx.addIssue({ code: 'custom', path: ['turn', 'relayMinPort'], message: 'relay port range is empty (min > max)' });
+    }
+    const rtcLast = c.rtc.basePort + c.workers.count - 1;
+    if (t.relayMinPort <= rtcLast && c.rtc.basePort <= t.relayMaxPort) {
+      ctx.addIssue({ code: 'custom', path: ['turn', 'relayMinPort'], message: `TURN relay ports ${t.relayMinPort}-${t.relayMaxPort} overlap the SFU's RTC ports ${c.rtc.basePort}-${rtcLast}` });
+    }
+    if ((t.port >= t.relayMinPort && t.port <= t.relayMaxPort) || (t.port >= c.rtc.basePort && t.port <= rtcLast)) {
+      ctx.addIssue({ code: 'custom', path: ['turn', 'port'], message: 'TURN port lies inside the relay or RTC port range' });
+    }
+    if (t.tlsPort !== undefined && (!t.tlsCert || !t.tlsKey)) {
+      ctx.addIssue({ code: 'custom', path: ['turn', 'tlsPort'], message: 'TURN over TLS needs SFU_TURN_TLS_CERT and SFU_TURN_TLS_KEY' });
+    }
+    if (t.managed && !t.secret) {
+      ctx.addIssue({ code: 'custom', path: ['turn', 'managed'], message: 'starting coturn needs SFU_TURN_SECRET' });
     }
     const unspecified = c.rtc.listenIp === '0.0.0.0' || c.rtc.listenIp === '::';
     if (unspecified && !c.rtc.announcedAddress) {
@@ -84,6 +123,17 @@ export const defaultConfig: Config = {
     rateLimitBurst: 100,
   },
   rooms: { maxPeers: 100 },
+  turn: {
+    port: 3478,
+    realm: 'classroom-sfu',
+    credentialTtlSec: 3600,
+    listenIp: '127.0.0.1',
+    relayMinPort: 49160,
+    relayMaxPort: 49999,
+    userQuota: 12,
+    totalQuota: 1200,
+    managed: false,
+  },
   shutdownTimeoutMs: 10_000,
 };
 
@@ -119,5 +169,20 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_RATE_LIMIT_PER_SEC', path: ['signaling', 'rateLimitPerSec'], kind: 'int', allowed: 'an integer from 1 to 100000' },
   { name: 'SFU_RATE_LIMIT_BURST', path: ['signaling', 'rateLimitBurst'], kind: 'int', allowed: 'an integer from 1 to 100000' },
   { name: 'SFU_ROOM_MAX_PEERS', path: ['rooms', 'maxPeers'], kind: 'int', allowed: 'an integer from 1 to 10000' },
+  { name: 'SFU_TURN_SECRET', path: ['turn', 'secret'], kind: 'string', allowed: 'a secret of at least 16 characters, the same as coturn\'s static-auth-secret' },
+  { name: 'SFU_TURN_HOST', path: ['turn', 'host'], kind: 'string', allowed: 'the host name or IP clients reach coturn at' },
+  { name: 'SFU_TURN_PORT', path: ['turn', 'port'], kind: 'int', allowed: 'an integer from 1 to 65535' },
+  { name: 'SFU_TURN_TLS_PORT', path: ['turn', 'tlsPort'], kind: 'int', allowed: 'an integer from 1 to 65535 (5349, or 443 for strict firewalls)' },
+  { name: 'SFU_TURN_TLS_CERT', path: ['turn', 'tlsCert'], kind: 'string', allowed: 'a PEM certificate file for coturn' },
+  { name: 'SFU_TURN_TLS_KEY', path: ['turn', 'tlsKey'], kind: 'string', allowed: 'a PEM key file for coturn' },
+  { name: 'SFU_TURN_REALM', path: ['turn', 'realm'], kind: 'string', allowed: 'letters, digits, _ . -' },
+  { name: 'SFU_TURN_CREDENTIAL_TTL_SEC', path: ['turn', 'credentialTtlSec'], kind: 'int', allowed: 'an integer from 60 to 604800' },
+  { name: 'SFU_TURN_LISTEN_IP', path: ['turn', 'listenIp'], kind: 'string', allowed: 'an IPv4 or IPv6 address' },
+  { name: 'SFU_TURN_EXTERNAL_IP', path: ['turn', 'externalIp'], kind: 'string', allowed: 'the public IP of coturn behind NAT' },
+  { name: 'SFU_TURN_RELAY_MIN_PORT', path: ['turn', 'relayMinPort'], kind: 'int', allowed: 'an integer from 1 to 65535' },
+  { name: 'SFU_TURN_RELAY_MAX_PORT', path: ['turn', 'relayMaxPort'], kind: 'int', allowed: 'an integer from 1 to 65535' },
+  { name: 'SFU_TURN_USER_QUOTA', path: ['turn', 'userQuota'], kind: 'int', allowed: 'an integer from 0 to 10000 (allocations per user)' },
+  { name: 'SFU_TURN_TOTAL_QUOTA', path: ['turn', 'totalQuota'], kind: 'int', allowed: 'an integer from 0 to 1000000 (allocations in all)' },
+  { name: 'SFU_TURN_MANAGED', path: ['turn', 'managed'], kind: 'bool', allowed: 'true or false' },
   { name: 'SFU_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', allowed: 'an integer from 100 to 120000' },
 ];

@@ -19,7 +19,7 @@ import { RateLimiter } from './rateLimiter.js';
 
 export interface ConnectionOptions {
   rooms: RoomRegistry;
-  iceServers: HandlerContext['iceServers'];
+  iceServersFor: HandlerContext['iceServersFor'];
   rateLimitPerSec: number;
   rateLimitBurst: number;
   joinTimeoutMs: number;
@@ -146,7 +146,7 @@ export class Connection {
       claims: this.claims,
       sink: this.sink,
       rooms: this.opts.rooms,
-      iceServers: this.opts.iceServers,
+      iceServersFor: this.opts.iceServersFor,
       session: this.session,
       afterReply: (fn) => after.push(fn),
     };

@@ -11,7 +11,8 @@ export interface HandlerContext {
   claims: TokenClaims;
   sink: PeerSink;
   rooms: RoomRegistry;
-  iceServers: ClientResponseData<'join'>['iceServers'];
+  /** ICE servers for one user: TURN with credentials issued for them. */
+  iceServersFor: (userId: string) => ClientResponseData<'join'>['iceServers'];
   session: { room?: Room | undefined; peer?: Peer | undefined };
   /** Runs once the answer to this request has been sent (e.g. offering consumers). */
   afterReply(fn: () => void): void;
@@ -51,7 +52,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
       roomId: room.id,
       peers: [...room.peers.values()].filter((p) => p !== peer).map((p) => p.info()),
       routerRtpCapabilities: room.router.rtpCapabilities as never,
-      iceServers: ctx.iceServers,
+      iceServers: ctx.iceServersFor(peer.userId),
       consumerIds: [...peer.consumers.values()].filter((c) => c.appData.acked).map((c) => c.id),
     };
   },

@@ -9,7 +9,7 @@ import { startTestServer } from '../helpers/testServer.js';
 // Three real Chromium participants on the demo page, through the real server and worker.
 let server: RunningServer;
 let browser: Browser;
-let pages: Page[] = [];
+const pages: Page[] = [];
 let ids: string[] = [];
 const port = 3330;
 const url = `http://127.0.0.1:${port}`;
