@@ -9,11 +9,11 @@ export interface VideoSample {
 }
 
 /** Opens the demo page in its own browser context and waits until it has joined and publishes. */
-export async function openClassPage(browser: Browser, baseUrl: string, room: string, name: string, role = 'student'): Promise<Page> {
+export async function openClassPage(browser: Browser, baseUrl: string, room: string, name: string, role = 'student', opts: { relay?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] page error:`, err.message));
-  await page.goto(`${baseUrl}/?room=${room}&name=${name}&role=${role}&autojoin=1`);
+  await page.goto(`${baseUrl}/?room=${room}&name=${name}&role=${role}&autojoin=1${opts.relay ? '&relay=1' : ''}`);
   await page.waitForFunction(
     (publishes) => window.classroom?.state === 'connected' && (!publishes || (window.classroom.localTrack('cam') && window.classroom.localTrack('mic'))),
     role !== 'observer',
