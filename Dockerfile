@@ -4,8 +4,8 @@ FROM node:20-bookworm-slim
 
 WORKDIR /app
 COPY . .
-# Installs build tools, builds the worker (cached per version and patches) and transpiles the server.
-RUN bash scripts/setup.sh runtime \
+# Installs build tools and coturn, builds the worker (cached per version and patches), transpiles the server.
+RUN bash scripts/setup.sh turn \
  && rm -rf /var/lib/apt/lists/* /root/.cache/classroom-sfu/src \
  && chown -R node:node /app
 
