@@ -115,6 +115,9 @@ export const clientRequests = {
   closeTransport: [transportRef, empty],
   getTransportStats: [transportRef, z.strictObject({ stats: z.array(z.looseObject({})) })],
   leave: [empty, empty],
+  /** Teacher only: record every participant's media into files, until stopRecording or the room ends. */
+  startRecording: [empty, z.strictObject({ recordingId: id })],
+  stopRecording: [empty, z.strictObject({ recordingId: id })],
 } as const;
 
 export type ClientMethod = keyof typeof clientRequests;
@@ -157,6 +160,10 @@ export const notifications = {
   /** The server closed one of the peer's own producers (e.g. its transport closed). */
   producerClosed: z.strictObject({ producerId: id }),
   activeSpeaker: z.strictObject({ peerId: id.nullable() }),
+  recordingStarted: z.strictObject({ recordingId: id }),
+  recordingStopped: z.strictObject({ recordingId: id }),
+  /** ffmpeg crashed, the disk is full, ffmpeg is missing...: the class goes on, unrecorded. */
+  recordingFailed: z.strictObject({ recordingId: id, reason: z.string() }),
   /** Sent just before the server closes the socket because of this error (e.g. a bad token). */
   error: z.strictObject({ code: z.enum(errorCodes), message: z.string() }),
   /** The room is going away (server shutdown, worker failure): reconnect later or elsewhere. */

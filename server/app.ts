@@ -6,6 +6,7 @@ import type { Logger } from './logging/logger.js';
 import { createHttpApp } from './http/app.js';
 import { listen, stopListening } from './http/listen.js';
 import { WorkerPool } from './media/workerPool.js';
+import { RecordingService } from './recording/recordingService.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import { attachSignaling, type Signaling } from './signaling/wsServer.js';
 import { iceServersFor } from './turn/credentials.js';
@@ -14,6 +15,7 @@ import { startCoturn, type Coturn } from './turn/coturnProcess.js';
 export interface RunningServer {
   pool: WorkerPool;
   rooms: RoomRegistry;
+  recordings: RecordingService;
   signaling: Signaling;
   tokens: TokenService;
   http: http.Server;
@@ -50,9 +52,16 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     { maxPeers: config.rooms.maxPeers, resumeGraceMs: config.signaling.resumeGraceMs, logger },
     logger,
   );
+  const recordings = new RecordingService(rooms, {
+    dir: config.recording.dir,
+    ffmpegBin: config.recording.ffmpegPath,
+    portMin: config.recording.minPort,
+    portMax: config.recording.maxPort,
+    logger,
+  });
   let server: http.Server;
   try {
-    server = await listen(createHttpApp({ pool, tokens, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
+    server = await listen(createHttpApp({ pool, tokens, recordings, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
   } catch (err) {
     await coturn?.stop();
     await pool.close();
@@ -63,6 +72,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   const signaling = attachSignaling(server, {
     tokens,
     rooms,
+    recordings,
     iceServersFor: (userId) => iceServersFor(turn, userId),
     maxMessageBytes: config.signaling.maxMessageBytes,
     heartbeatMs: config.signaling.heartbeatMs,
@@ -81,12 +91,14 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   return {
     pool,
     rooms,
+    recordings,
     signaling,
     tokens,
     http: server,
     url,
     async close() {
       signaling.close();
+      await recordings.stopAll(); // finalize every file before the workers go
       rooms.closeAll('server shutting down');
       await stopListening(server);
       await coturn?.stop();

@@ -44,6 +44,8 @@ export type ClassroomEvents = {
   trackResumed: [RemoteTrack];
   layersChanged: [{ consumerId: string; spatialLayer: number | null; temporalLayer: number | null }];
   activeSpeaker: [string | null];
+  /** The room's recording started, stopped, or failed (with the reason). */
+  recording: [{ state: 'started' | 'stopped' | 'failed'; recordingId: string; reason?: string }];
   /** One of our own producers was closed by the server. */
   localSourceClosed: [Source];
   /** A transport's ICE connection state changed. */
@@ -129,6 +131,9 @@ export class Classroom extends Emitter<ClassroomEvents> {
         }
       }
     });
+    this.socket.on('recordingStarted', ({ recordingId }) => this.emit('recording', { state: 'started', recordingId }));
+    this.socket.on('recordingStopped', ({ recordingId }) => this.emit('recording', { state: 'stopped', recordingId }));
+    this.socket.on('recordingFailed', ({ recordingId, reason }) => this.emit('recording', { state: 'failed', recordingId, reason }));
     this.socket.on('error', ({ code, message }) => this.emit('error', new SignalingError(code, message)));
     this.socket.on('close', ({ code }) => this.onSocketClosed(code));
     // Closing the tab: say goodbye at once, so that the others do not wait out the resume grace.
@@ -253,6 +258,15 @@ export class Classroom extends Emitter<ClassroomEvents> {
   async getTransportStats(): Promise<Record<'send' | 'recv', unknown[]>> {
     const get = async (t?: types.Transport) => (t ? (await this.socket.request('getTransportStats', { transportId: t.id })).stats : []);
     return { send: await get(this.sendTransport), recv: await get(this.recvTransport) };
+  }
+
+  /** Teacher only: record the class (every participant's media, to files on the server). */
+  async startRecording(): Promise<string> {
+    return (await this.socket.request('startRecording', {})).recordingId;
+  }
+
+  async stopRecording(): Promise<string> {
+    return (await this.socket.request('stopRecording', {})).recordingId;
   }
 
   async leave(): Promise<void> {

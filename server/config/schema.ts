@@ -50,6 +50,14 @@ export const configSchema = z
       rateLimitBurst: z.number().int().min(1).max(100_000),
     }),
     rooms: z.object({ maxPeers: z.number().int().min(1).max(10_000) }),
+    recording: z.object({
+      /** Where recordings go: one folder per recording, with recording.json and the files. */
+      dir: z.string().min(1),
+      ffmpegPath: z.string().min(1),
+      /** Local UDP ports ffmpeg listens on for the RTP it records (a pair per stream). */
+      minPort: port,
+      maxPort: port,
+    }),
     turn: z.object({
       /** Shared with coturn (use-auth-secret). Unset: no TURN servers are handed out. Never sent, never logged. */
       secret: z.string().min(16).optional(),
@@ -98,6 +106,14 @@ export const configSchema = z
     if (t.managed && !t.secret) {
       ctx.addIssue({ code: 'custom', path: ['turn', 'managed'], message: 'starting coturn needs SFU_TURN_SECRET' });
     }
+    const r = c.recording;
+    if (r.maxPort - r.minPort < 3) {
+      ctx.addIssue({ code: 'custom', path: ['recording', 'minPort'], message: 'recording port range needs at least 4 ports' });
+    }
+    const overlaps = (a1: number, a2: number, b1: number, b2: number) => a1 <= b2 && b1 <= a2;
+    if (overlaps(r.minPort, r.maxPort, c.rtc.basePort, rtcLast) || overlaps(r.minPort, r.maxPort, t.relayMinPort, t.relayMaxPort)) {
+      ctx.addIssue({ code: 'custom', path: ['recording', 'minPort'], message: 'recording ports overlap the RTC or TURN relay ports' });
+    }
     const unspecified = c.rtc.listenIp === '0.0.0.0' || c.rtc.listenIp === '::';
     if (unspecified && !c.rtc.announcedAddress) {
       ctx.addIssue({ code: 'custom', path: ['rtc', 'announcedAddress'], message: 'required when the RTC listen IP is 0.0.0.0 or ::, or browsers get an unusable candidate' });
@@ -123,6 +139,7 @@ export const defaultConfig: Config = {
     rateLimitBurst: 100,
   },
   rooms: { maxPeers: 100 },
+  recording: { dir: 'recordings', ffmpegPath: 'ffmpeg', minPort: 46000, maxPort: 46999 },
   turn: {
     port: 3478,
     realm: 'classroom-sfu',
@@ -169,6 +186,10 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_RATE_LIMIT_PER_SEC', path: ['signaling', 'rateLimitPerSec'], kind: 'int', allowed: 'an integer from 1 to 100000' },
   { name: 'SFU_RATE_LIMIT_BURST', path: ['signaling', 'rateLimitBurst'], kind: 'int', allowed: 'an integer from 1 to 100000' },
   { name: 'SFU_ROOM_MAX_PEERS', path: ['rooms', 'maxPeers'], kind: 'int', allowed: 'an integer from 1 to 10000' },
+  { name: 'SFU_RECORDINGS_DIR', path: ['recording', 'dir'], kind: 'string', allowed: 'a directory the server may write to' },
+  { name: 'SFU_FFMPEG_PATH', path: ['recording', 'ffmpegPath'], kind: 'string', allowed: 'the ffmpeg executable' },
+  { name: 'SFU_RECORDING_MIN_PORT', path: ['recording', 'minPort'], kind: 'int', allowed: 'an integer from 1 to 65535' },
+  { name: 'SFU_RECORDING_MAX_PORT', path: ['recording', 'maxPort'], kind: 'int', allowed: 'an integer from 1 to 65535' },
   { name: 'SFU_TURN_SECRET', path: ['turn', 'secret'], kind: 'string', allowed: 'a secret of at least 16 characters, the same as coturn\'s static-auth-secret' },
   { name: 'SFU_TURN_HOST', path: ['turn', 'host'], kind: 'string', allowed: 'the host name or IP clients reach coturn at' },
   { name: 'SFU_TURN_PORT', path: ['turn', 'port'], kind: 'int', allowed: 'an integer from 1 to 65535' },

@@ -2,10 +2,13 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import { tokenClaims, type TokenService } from '../auth/tokens.js';
 import type { WorkerPool } from '../media/workerPool.js';
+import type { RecordingService } from '../recording/recordingService.js';
+import { recordingsApi } from './recordingsApi.js';
 
 export interface HttpDeps {
   pool: WorkerPool;
   tokens: TokenService;
+  recordings: RecordingService;
   /** Issue tokens to anyone (development default only). */
   devTokens: boolean;
   devTokenTtlSec: number;
@@ -15,7 +18,7 @@ export interface HttpDeps {
 
 const devTokenRequest = tokenClaims.omit({ sub: true }).extend({ userId: tokenClaims.shape.sub.optional() }).strict();
 
-export function createHttpApp({ pool, tokens, devTokens, devTokenTtlSec, clientDir }: HttpDeps): Express {
+export function createHttpApp({ pool, tokens, recordings, devTokens, devTokenTtlSec, clientDir }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -42,6 +45,8 @@ export function createHttpApp({ pool, tokens, devTokens, devTokenTtlSec, clientD
     const token = await tokens.sign({ ...claims, sub: userId ?? `${claims.name}-${crypto.randomUUID().slice(0, 8)}` }, devTokenTtlSec);
     res.json({ token });
   });
+
+  app.use('/api/recordings', recordingsApi(tokens, recordings));
 
   app.use(express.static(path.resolve(clientDir), { index: 'index.html', maxAge: 0 }));
   // Malformed JSON bodies and the like: a clear 400, never a stack trace.

@@ -6,6 +6,7 @@ import { badRequest, conflict, forbidden, notFound, roomFull } from '../errors.j
 import type { Logger } from '../logging/logger.js';
 import { mediaCodecs } from '../media/codecs.js';
 import type { PoolWorker } from '../media/workerPool.js';
+import type { Recording } from '../recording/recording.js';
 import { Peer, type ConsumerData, type Direction, type PeerSink, type ProducerData, type Source } from './peer.js';
 
 export interface RoomOptions {
@@ -29,6 +30,8 @@ export class Room {
   readonly peers = new Map<string, Peer>();
   private readonly log: Logger;
   closed = false;
+  /** The recording in progress, if any (set by the RecordingService). */
+  recording: Recording | undefined;
 
   private constructor(
     readonly id: string,
@@ -101,6 +104,8 @@ export class Room {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    // The files are finalized even though the router goes: ffmpeg is told to finish, not killed.
+    void this.recording?.stop();
     for (const peer of this.peers.values()) {
       if (reason !== 'empty') {
         peer.notify('roomClosed', { reason });
@@ -187,6 +192,7 @@ export class Room {
     for (const peer of this.peers.values()) {
       if (peer !== owner) void this.consume(peer, owner, producer);
     }
+    this.recording?.addProducer(owner, producer);
   }
 
   producerOf(peer: Peer, producerId: string): types.Producer<ProducerData> {

@@ -19,6 +19,7 @@ import { RateLimiter } from './rateLimiter.js';
 
 export interface ConnectionOptions {
   rooms: RoomRegistry;
+  recordings: HandlerContext['recordings'];
   iceServersFor: HandlerContext['iceServersFor'];
   rateLimitPerSec: number;
   rateLimitBurst: number;
@@ -146,6 +147,7 @@ export class Connection {
       claims: this.claims,
       sink: this.sink,
       rooms: this.opts.rooms,
+      recordings: this.opts.recordings,
       iceServersFor: this.opts.iceServersFor,
       session: this.session,
       afterReply: (fn) => after.push(fn),

@@ -1,7 +1,8 @@
 import type { types } from 'mediasoup';
 import type { ClientMethod, ClientRequestData, ClientResponseData } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import type { RecordingService } from '../recording/recordingService.js';
 import type { Peer, PeerSink } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
@@ -11,6 +12,7 @@ export interface HandlerContext {
   claims: TokenClaims;
   sink: PeerSink;
   rooms: RoomRegistry;
+  recordings: RecordingService;
   /** ICE servers for one user: TURN with credentials issued for them. */
   iceServersFor: (userId: string) => ClientResponseData<'join'>['iceServers'];
   session: { room?: Room | undefined; peer?: Peer | undefined };
@@ -156,6 +158,18 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     const { room, peer } = joined(ctx);
     const stats = await room.transportOf(peer, data.transportId).getStats();
     return { stats: stats as never };
+  },
+
+  async startRecording(ctx) {
+    const { room, peer } = joined(ctx);
+    if (peer.role !== 'teacher') throw forbidden('only a teacher can record');
+    return { recordingId: ctx.recordings.start(room.id).id };
+  },
+
+  async stopRecording(ctx) {
+    const { room, peer } = joined(ctx);
+    if (peer.role !== 'teacher') throw forbidden('only a teacher can stop a recording');
+    return { recordingId: (await ctx.recordings.stop(room.id)).id };
   },
 
   async leave(ctx) {

@@ -1,7 +1,10 @@
 import { chromium, type Browser } from 'playwright-core';
 
-/** Debian's Chromium with fake camera and microphone, as every browser test here uses it. */
-export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+/**
+ * Debian's Chromium with fake camera and microphone, as every browser test here uses it. The fake
+ * camera runs at 20 fps unless `fps` says otherwise.
+ */
+export function launchChromium(extraArgs: string[] = [], opts: { fps?: number } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -12,7 +15,7 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
+      opts.fps ? `--use-fake-device-for-media-stream=fps=${opts.fps}` : '--use-fake-device-for-media-stream',
       ...extraArgs,
     ],
   });

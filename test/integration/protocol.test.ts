@@ -146,6 +146,8 @@ describe('every method validates its data', () => {
     setConsumerPriority: { consumerId, priority: 2 },
     getTransportStats: { transportId: peer.sendId },
     leave: {},
+    startRecording: {},
+    stopRecording: {},
   });
 
   it.each(Object.keys(clientRequests) as ClientMethod[])('%s: missing, extra and wrong-typed fields give bad_request', async (method) => {

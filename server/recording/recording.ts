@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { types } from 'mediasoup';
+import type { Logger } from '../logging/logger.js';
+import type { Peer, ProducerData } from '../rooms/peer.js';
+import type { PortPairs } from './ports.js';
+import { RecordingSession, type SessionFile } from './session.js';
+
+export type RecordingState = 'recording' | 'stopped' | 'failed';
+
+export interface RecordingMeta {
+  id: string;
+  room: string;
+  state: RecordingState;
+  reason?: string;
+  startedAt: string;
+  endedAt?: string;
+  durationSec?: number;
+  sizeBytes?: number;
+  participants: { peerId: string; userId: string; name: string }[];
+  files: SessionFile[];
+}
+
+export interface RecordingOptions {
+  room: string;
+  router: types.Router;
+  rootDir: string;
+  ffmpegBin: string;
+  ports: PortPairs;
+  logger: Logger;
+  /** State changes the room should hear about. */
+  onEvent: (e: { type: 'started' | 'stopped' } | { type: 'failed'; reason: string }) => void;
+}
+
+/** Producers of one peer that appear within this window go into one file (camera and mic together). */
+const groupWindowMs = 1500;
+
+/**
+ * A room's recording: a session (one ffmpeg, one file) per participant's camera + microphone, and
+ * per screen share, including producers that appear while it runs. Its metadata is kept in
+ * recording.json next to the files, so that recordings outlive the process.
+ */
+export class Recording {
+  readonly meta: RecordingMeta;
+  readonly dir: string;
+  private readonly sessions: RecordingSession[] = [];
+  private readonly pending = new Map<string, { peer: Peer; producers: types.Producer<ProducerData>[]; timer: NodeJS.Timeout }>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: RecordingOptions) {
+    const id = randomUUID();
+    this.dir = path.join(opts.rootDir, id);
+    this.meta = { id, room: opts.room, state: 'recording', startedAt: new Date().toISOString(), participants: [], files: [] };
+    this.log = opts.logger.child({ recording: id, room: opts.room });
+  }
+
+  get active(): boolean {
+    return this.meta.state === 'recording';
+  }
+
+  get ffmpegPids(): number[] {
+    return this.sessions.map((s) => s.ffmpegPid).filter((p): p is number => p !== undefined);
+  }
+
+  /** Creates the folder (a full or read-only disk fails here, before anything else changes). */
+  open(peers: Iterable<Peer>): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.save();
+    this.opts.onEvent({ type: 'started' });
+    this.log.info('recording started');
+    for (const peer of peers) {
+      const producers = [...peer.producers.values()];
+      const camMic = producers.filter((p) => p.appData.source !== 'screen');
+      if (camMic.length > 0) void this.record(peer, camMic);
+      for (const screen of producers.filter((p) => p.appData.source === 'screen')) void this.record(peer, [screen]);
+    }
+  }
+
+  /** A producer appeared during the recording: record it, grouped with its peer's others arriving now. */
+  addProducer(peer: Peer, producer: types.Producer<ProducerData>): void {
+    if (!this.active) return;
+    if (producer.appData.source === 'screen') {
+      void this.record(peer, [producer]);
+      return;
+    }
+    const waiting = this.pending.get(peer.id);
+    if (waiting) {
+      waiting.producers.push(producer);
+      return;
+    }
+    const timer = setTimeout(() => {
+      const group = this.pending.get(peer.id);
+      this.pending.delete(peer.id);
+      if (group) void this.record(group.peer, group.producers.filter((p) => !p.closed));
+    }, groupWindowMs);
+    this.pending.set(peer.id, { peer, producers: [producer], timer });
+  }
+
+  private async record(peer: Peer, producers: types.Producer<ProducerData>[]): Promise<void> {
+    if (!this.active || producers.length === 0) return;
+    if (!this.meta.participants.some((p) => p.peerId === peer.id)) {
+      this.meta.participants.push({ peerId: peer.id, userId: peer.userId, name: peer.name });
+    }
+    const index = this.sessions.filter((s) => s.file.peerId === peer.id).length + 1;
+    const safeName = peer.name.replace(/[^\w.-]+/g, '_').slice(0, 40) || 'guest';
+    const sources = producers.map((p) => p.appData.source).sort().join('+');
+    const session: RecordingSession = new RecordingSession({
+      router: this.opts.router,
+      producers,
+      peer: { id: peer.id, userId: peer.userId, name: peer.name },
+      dir: this.dir,
+      baseName: `${safeName}-${peer.id.slice(0, 8)}-${sources}-${index}`,
+      ffmpegBin: this.opts.ffmpegBin,
+      ports: this.opts.ports,
+      logger: this.log,
+      onFailure: (reason) => void this.fail(reason),
+      onIdle: () => void this.finishSession(session),
+    });
+    this.sessions.push(session);
+    this.meta.files.push(session.file);
+    this.save();
+    try {
+      await session.start();
+    } catch (err) {
+      await this.fail(`could not start recording ${session.file.name}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The participant left or stopped publishing: close their file, keep recording the others. */
+  private async finishSession(session: RecordingSession): Promise<void> {
+    await session.stop();
+    this.save();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.active) return;
+    this.meta.state = 'stopped';
+    await this.finish();
+    this.log.info({ files: this.meta.files.length }, 'recording stopped');
+    this.opts.onEvent({ type: 'stopped' });
+  }
+
+  async fail(reason: string): Promise<void> {
+    if (!this.active) return;
+    this.meta.state = 'failed';
+    this.meta.reason = reason;
+    this.log.error({ reason }, 'recording failed');
+    this.opts.onEvent({ type: 'failed', reason });
+    await this.finish();
+  }
+
+  private async finish(): Promise<void> {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    await Promise.all(this.sessions.map((s) => s.stop()));
+    this.meta.endedAt = new Date().toISOString();
+    this.meta.durationSec = (Date.parse(this.meta.endedAt) - Date.parse(this.meta.startedAt)) / 1000;
+    this.meta.sizeBytes = this.meta.files.reduce((n, f) => n + (f.sizeBytes ?? 0), 0);
+    this.save();
+  }
+
+  private save(): void {
+    try {
+      fs.writeFileSync(path.join(this.dir, 'recording.json'), JSON.stringify(this.meta, null, 2));
+    } catch (err) {
+      this.log.error({ err }, 'cannot write recording metadata');
+    }
+  }
+}
