@@ -11,9 +11,9 @@ cd "$root"
 step() { echo "[setup] $*"; }
 t0=$(date +%s)
 
-# Build tools for the worker and the libraries it links against.
+# Build tools for the worker and the libraries it links against; ffmpeg for class recording.
 pkgs_runtime=(ca-certificates ninja-build pkg-config g++ make patch python3 dpkg-dev
-  libuv1-dev libssl-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler)
+  libuv1-dev libssl-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler ffmpeg)
 # Real services and tools the test suite starts by itself.
 pkgs_test=(chromium fonts-liberation coturn)
 pkgs=("${pkgs_runtime[@]}")
