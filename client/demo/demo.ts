@@ -20,11 +20,11 @@ function showError(err: unknown): void {
   errorEl.textContent = err instanceof Error ? err.message : String(err);
 }
 
-async function fetchToken(roomId: string, name: string, role: string): Promise<string> {
+async function fetchToken(roomId: string, name: string, role: string, userId: string): Promise<string> {
   const res = await fetch('/api/tokens', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ room: roomId, name, role }),
+    body: JSON.stringify({ room: roomId, name, role, userId }),
   });
   const body = (await res.json()) as { token?: string; error?: { message: string } };
   if (!res.ok || !body.token) throw new Error(body.error?.message ?? `token request failed (${res.status})`);
@@ -102,7 +102,11 @@ function toggleButton(id: string, source: Source, on: string, off: string): void
 
 async function join(roomId: string, name: string, role: string, publish: boolean): Promise<void> {
   errorEl.textContent = '';
-  const token = await fetchToken(roomId, name, role);
+  // One user id for this tab, and a fresh token on every (re)connection: a reconnect after the
+  // server restarted, or after the first token expired, still resumes or rejoins as the same user.
+  const userId = `${name}-${crypto.randomUUID().slice(0, 8)}`;
+  const token = () => fetchToken(roomId, name, role, userId);
+  await token(); // fail early, with the server's message, if the token request is refused
   // ?relay=1 sends everything through the TURN relay, as a strict firewall would force.
   room = new Classroom({ url: '/ws', token, forceRelay: new URLSearchParams(location.search).get('relay') === '1' });
   window.classroom = room;

@@ -11,8 +11,11 @@ export type ConnectionState = 'new' | 'connecting' | 'connected' | 'reconnecting
 export interface ClassroomOptions {
   /** WebSocket endpoint, e.g. `wss://sfu.school.example/ws`. */
   url: string;
-  /** Access token (JWT) for one room, user and role. */
-  token: string;
+  /**
+   * Access token (JWT) for one room, user and role, or a function that returns a fresh one: it is
+   * called on every (re)connection, so a class can outlast one token's lifetime.
+   */
+  token: string | (() => string | Promise<string>);
   /** Publish the camera as 3 simulcast layers (default true). */
   simulcast?: boolean;
   /** Use only the TURN relay from the start (networks known to block everything else). */
@@ -97,6 +100,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
   private session: { peerId: string; sessionToken: string } | undefined;
   private leaving = false;
   private reconnectAttempt = 0;
+  private reconnecting = false;
   private recvReady: Promise<void> = Promise.resolve();
   private iceServers: RTCIceServer[] = [];
   private readonly relayOnly = { send: false, recv: false };
@@ -158,7 +162,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
   async join(): Promise<void> {
     this.leaving = false;
     this.setState('connecting');
-    await this.socket.connect(this.wsUrl());
+    await this.socket.connect(await this.wsUrl());
     await this.joinFresh();
     this.setState('connected');
   }
@@ -280,9 +284,9 @@ export class Classroom extends Emitter<ClassroomEvents> {
 
   // ---- Joining and resuming ------------------------------------------------------------------
 
-  private wsUrl(): string {
+  private async wsUrl(): Promise<string> {
     const u = new URL(this.opts.url, location.href);
-    u.searchParams.set('token', this.opts.token);
+    u.searchParams.set('token', typeof this.opts.token === 'string' ? this.opts.token : await this.opts.token());
     return u.toString();
   }
 
@@ -352,6 +356,11 @@ export class Classroom extends Emitter<ClassroomEvents> {
       : undefined;
     const recover = async (): Promise<void> => {
       if (transport.closed || this.leaving) return;
+      if (!this.socket.connected) {
+        // Signaling is down too: the reconnect restores transports; check again later.
+        timer = setTimeout(() => void recover(), recoveryIntervalMs);
+        return;
+      }
       try {
         if (restarts >= maxRestarts) {
           await this.recreateRelayOnly(direction); // the fresh transport gets its own watcher
@@ -488,7 +497,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
   // ---- Reconnecting --------------------------------------------------------------------------
 
   private onSocketClosed(code: number): void {
-    if (this.leaving) return;
+    if (this.leaving || this.reconnecting) return;
     if (code === closeCodes.unauthorized || code === closeCodes.replaced) {
       // Retrying cannot help: the token is bad, or this session continues in another tab.
       this.teardownMedia(true);
@@ -496,30 +505,30 @@ export class Classroom extends Emitter<ClassroomEvents> {
       return;
     }
     if (code === closeCodes.goingAway) this.session = undefined; // the room is gone: rejoin afresh
-    this.setState('reconnecting');
     void this.reconnect();
   }
 
+  /** Retries with backoff until resumed or rejoined (or left); one loop at a time. */
   private async reconnect(): Promise<void> {
-    while (!this.leaving) {
-      await new Promise((r) => setTimeout(r, backoffDelay(this.reconnectAttempt++)));
-      if (this.leaving) return;
-      try {
-        await this.socket.connect(this.wsUrl());
-        if (await this.tryResume()) {
+    this.reconnecting = true;
+    this.setState('reconnecting');
+    try {
+      while (!this.leaving) {
+        await new Promise((r) => setTimeout(r, backoffDelay(this.reconnectAttempt++)));
+        if (this.leaving) return;
+        try {
+          await this.socket.connect(await this.wsUrl());
+          if (!(await this.tryResume())) await this.rejoin();
           this.reconnectAttempt = 0;
           this.setState('connected');
           return;
+        } catch (err) {
+          this.emit('error', err as Error);
+          if (this.socket.connected) this.socket.close(1000, 'retrying');
         }
-        await this.rejoin();
-        this.reconnectAttempt = 0;
-        this.setState('connected');
-        return;
-      } catch (err) {
-        this.emit('error', err as Error);
-        if (this.socket.connected) this.socket.close(1000, 'retrying');
-        return; // the socket's close event starts the next attempt
       }
+    } finally {
+      this.reconnecting = false;
     }
   }
 

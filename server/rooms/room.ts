@@ -179,7 +179,11 @@ export class Room {
     });
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
-    producer.on('transportclose', () => peer.notify('producerClosed', { producerId: producer.id }));
+    // Only while the peer and the room stay (a dying worker closes the router first): when they
+    // go, the client keeps its tracks to publish again wherever it rejoins.
+    producer.on('transportclose', () => {
+      if (!peer.closed && !this.router.closed) peer.notify('producerClosed', { producerId: producer.id });
+    });
     if (producer.kind === 'audio') {
       await this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
     }

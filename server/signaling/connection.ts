@@ -49,7 +49,7 @@ export class Connection {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly claims: TokenClaims,
+    private readonly claims: TokenClaims & { exp: number },
     private readonly opts: ConnectionOptions,
   ) {
     this.log = opts.logger.child({ room: claims.room, user: claims.sub });

@@ -1,7 +1,7 @@
 import type { types } from 'mediasoup';
 import type { ClientMethod, ClientRequestData, ClientResponseData } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { conflict, forbidden, notFound, unauthorized } from '../errors.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import type { Peer, PeerSink } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
@@ -9,7 +9,7 @@ import type { RoomRegistry } from '../rooms/roomRegistry.js';
 
 /** What a handler may see and change of its connection. */
 export interface HandlerContext {
-  claims: TokenClaims;
+  claims: TokenClaims & { exp: number };
   sink: PeerSink;
   rooms: RoomRegistry;
   recordings: RecordingService;
@@ -33,6 +33,8 @@ const ok = {} as Record<string, never>;
 export const handlers: { [M in ClientMethod]: Handler<M> } = {
   async join(ctx, data) {
     if (ctx.session.peer && !ctx.session.peer.closed) throw conflict('already joined');
+    // The token was checked at connect; a socket can outlive it, so check again before entering.
+    if (ctx.claims.exp * 1000 <= Date.now()) throw unauthorized('access token expired; reconnect with a fresh one');
     const room = await ctx.rooms.getOrCreate(ctx.claims.room);
     let peer: Peer;
     try {

@@ -51,7 +51,7 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
         log.warn({ origin: req.headers.origin }, 'WebSocket refused: origin not allowed');
         return refuse(socket, 403, 'Forbidden');
       }
-      let claims: TokenClaims | undefined;
+      let claims: (TokenClaims & { exp: number }) | undefined;
       let refusal = 'token check failed';
       try {
         claims = await opts.tokens.verify(url.searchParams.get('token'));

@@ -13,6 +13,7 @@ export async function openClassPage(browser: Browser, baseUrl: string, room: str
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] page error:`, err.message));
+  if (process.env.DEBUG_PAGES) page.on('console', (m) => console.error(`[${name}] ${m.type()}: ${m.text()}`));
   await page.goto(`${baseUrl}/?room=${room}&name=${name}&role=${role}&autojoin=1${opts.relay ? '&relay=1' : ''}`);
   await page.waitForFunction(
     (publishes) => window.classroom?.state === 'connected' && (!publishes || (window.classroom.localTrack('cam') && window.classroom.localTrack('mic'))),

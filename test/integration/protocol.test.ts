@@ -57,6 +57,14 @@ describe('authentication and transport-level rules', () => {
     expect(c.notifications[0]).toMatchObject({ method: 'error', data: { code: 'unauthorized' } });
   });
 
+  it('rechecks the token expiry at join: a socket that outlived its token cannot enter', async () => {
+    const c = await WsClient.connect(`${base}?token=${await server.tokens.sign({ room: 'a', sub: 'late', name: 'late', role: 'student' }, 1)}`);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await c.call('join')).toMatchObject({ ok: false, error: { code: 'unauthorized', message: expect.stringContaining('expired') } });
+    expect(server.rooms.get('a')?.peers.size ?? 0).toBe(0);
+    c.close();
+  });
+
   it('refuses a WebSocket from a foreign Origin with HTTP 403', async () => {
     await expect(WsClient.connect(`${base}?token=${await token('a', 'u')}`, { Origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
     const c = await WsClient.connect(`${base}?token=${await token('a', 'u')}`, { Origin: `http://localhost:${port}` });

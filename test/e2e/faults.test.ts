@@ -1,0 +1,119 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/app.js';
+import { launchChromium } from '../helpers/browser.js';
+import { openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
+import { spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
+import { startTestServer } from '../helpers/testServer.js';
+import { opusRtpParameters, WsClient } from '../helpers/wsClient.js';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+
+const framesOf = async (page: Page, peerId: string) => (await videoSamples(page)).find((v) => v.peerId === peerId)?.frames ?? 0;
+
+/** Resolves once `page` decodes new frames of some remote video of `name`'s page, measured from now. */
+async function waitForMediaFrom(page: Page, from: Page, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  await waitFor(async () => {
+    const id = await peerIdOf(from);
+    const first = await framesOf(page, id);
+    if (!first) return false;
+    await new Promise((r) => setTimeout(r, 300));
+    return (await framesOf(page, id)) > first;
+  }, timeoutMs, 'media flowing again');
+  return Date.now() - t0;
+}
+
+describe('a media worker dies (kill -9)', () => {
+  let server: RunningServer;
+  const port = 3370;
+  beforeAll(async () => {
+    server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42100', SFU_WORKERS: '2' });
+  });
+  afterAll(async () => server?.close());
+
+  it("rebuilds its rooms on a live worker and media flows again within 5 s; another worker's room never notices", async () => {
+    const a = await openClassPage(browser, `http://127.0.0.1:${port}`, 'doomed', 'Ada');
+    const b = await openClassPage(browser, `http://127.0.0.1:${port}`, 'doomed', 'Ben');
+    await waitForMediaFrom(a, b, 15_000);
+    // A second class on the other worker (protocol clients: cheaper than two more browsers).
+    const sign = (u: string) => server.tokens.sign({ room: 'calm', sub: u, name: u, role: 'student' }, 600);
+    const c1 = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('c1')}`);
+    const c2 = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('c2')}`);
+    await c1.ok('join');
+    await c2.ok('join');
+    const send = await c1.ok<{ id: string }>('createTransport', { direction: 'send' });
+    await c1.ok('produce', { transportId: send.id, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(99) });
+    const doomed = server.rooms.get('doomed')!;
+    const calm = server.rooms.get('calm')!;
+    expect(calm.host.index).not.toBe(doomed.host.index);
+
+    process.kill(doomed.host.worker.pid, 'SIGKILL');
+    const t0 = Date.now();
+    await waitForMediaFrom(a, b, 10_000);
+    await waitForMediaFrom(b, a, 10_000);
+    const recoveredMs = Date.now() - t0;
+    expect(recoveredMs).toBeLessThan(5000);
+    const rebuilt = server.rooms.get('doomed')!;
+    expect(rebuilt).not.toBe(doomed);
+    expect(rebuilt.host.worker.died).toBe(false);
+    expect(rebuilt.peers.size).toBe(2);
+
+    // The other class: same room object, same router, nobody left, no notice.
+    expect(server.rooms.get('calm')).toBe(calm);
+    expect(calm.router.closed).toBe(false);
+    for (const c of [c1, c2]) {
+      expect(c.notifications.filter((n) => ['roomClosed', 'peerLeft'].includes(n.method))).toEqual([]);
+      expect(c.ws.readyState).toBe(c.ws.OPEN);
+    }
+    expect((await c1.call('getTransportStats', { transportId: send.id })).ok).toBe(true);
+    for (const p of [a, b]) await p.context().close();
+    c1.close();
+    c2.close();
+  });
+});
+
+describe('the server process restarts, then shuts down', () => {
+  const port = 3371;
+  const env = { SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42200', SFU_WORKERS: '1', SFU_JWT_SECRET: 'restart-test-secret-0123456789abcdef', SFU_DEV_TOKENS: 'true' };
+  let server: ServerProcess | undefined;
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('clients reconnect and rejoin with their media by themselves; SIGTERM tells them and exits 0', async () => {
+    server = spawnServer(env);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 20_000, 'server up');
+    const a = await openClassPage(browser, `http://127.0.0.1:${port}`, 'phoenix', 'Ada');
+    const b = await openClassPage(browser, `http://127.0.0.1:${port}`, 'phoenix', 'Ben');
+    await waitForMediaFrom(a, b, 15_000);
+    // A marker that a page reload would lose.
+    for (const p of [a, b]) await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+
+    await server.stop('SIGKILL');
+    await a.waitForFunction(() => window.classroom!.state === 'reconnecting', undefined, { timeout: 5000 });
+    server = spawnServer(env);
+    await waitForMediaFrom(a, b, 20_000);
+    await waitForMediaFrom(b, a, 10_000);
+    for (const p of [a, b]) {
+      expect(await p.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+      expect(await p.evaluate(() => window.classroom!.state)).toBe('connected');
+    }
+
+    // Graceful shutdown: peers are told (the socket closes with 1001) and the process exits 0 in time.
+    const closes = a.evaluate(
+      () => new Promise<number>((resolve) => window.classroom!.socket.on('close', ({ code }) => resolve(code))),
+    );
+    const t0 = Date.now();
+    const exit = await server.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await closes).toBe(1001);
+    expect(server.output()).toContain('shutdown complete');
+    for (const p of [a, b]) await p.context().close();
+  });
+});
