@@ -58,8 +58,10 @@ describe('authentication and transport-level rules', () => {
   });
 
   it('rechecks the token expiry at join: a socket that outlived its token cannot enter', async () => {
+    // Expiry is in whole seconds: this token expires within a second, before the join timeout.
+    const exp = Math.floor(Date.now() / 1000) + 1;
     const c = await WsClient.connect(`${base}?token=${await server.tokens.sign({ room: 'a', sub: 'late', name: 'late', role: 'student' }, 1)}`);
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
     expect(await c.call('join')).toMatchObject({ ok: false, error: { code: 'unauthorized', message: expect.stringContaining('expired') } });
     expect(server.rooms.get('a')?.peers.size ?? 0).toBe(0);
     c.close();
@@ -249,7 +251,8 @@ describe('rooms and limits', () => {
     await a.c.ok('leave');
     await waitFor(() => b.c.notifications.find((n) => n.method === 'peerLeft'), 3000, 'peerLeft');
     expect(b.c.notifications).toContainEqual({ method: 'peerLeft', data: { peerId: a.peerId } });
-    expect(b.c.notifications.some((n) => n.method === 'consumerClosed')).toBe(true);
+    // The worker reports the consumer's end asynchronously.
+    await waitFor(() => b.c.notifications.some((n) => n.method === 'consumerClosed'), 3000, 'consumerClosed');
     const dump = await room.router.dump();
     expect(dump.transportIds).not.toContain(a.sendId);
     expect(dump.transportIds).not.toContain(a.recvId);
