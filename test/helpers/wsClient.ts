@@ -8,6 +8,12 @@ export interface Reply {
   error?: { code: string; message: string };
 }
 
+export class SocketClosed extends Error {
+  constructor(readonly code: number) {
+    super(`socket closed (${code}) before the reply`);
+  }
+}
+
 /**
  * A bare protocol client over `ws`, for tests that speak the protocol directly. Every message it
  * receives is checked against the protocol schema (a malformed envelope fails the test).
@@ -60,11 +66,18 @@ export class WsClient {
     return this.callWithId(id, { id, method, data });
   }
 
+  /** Resolves with the reply; rejects with SocketClosed if the socket closes first. */
   callWithId(id: number, envelope: unknown): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(envelope).slice(0, 80)}`)), 10_000);
+      const onClose = (code: number) => {
+        clearTimeout(timer);
+        reject(new SocketClosed(code));
+      };
+      this.ws.once('close', onClose);
       this.waiters.set(id, (r) => {
         clearTimeout(timer);
+        this.ws.off('close', onClose);
         this.waiters.delete(id);
         resolve(r);
       });
