@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/app.js';
+import { repoRoot } from '../helpers/serverProcess.js';
+import { startTestServer } from '../helpers/testServer.js';
+
+// HTTPS and WSS with the documented self-signed certificate (scripts/self-signed-cert.sh).
+const port = 3395;
+let dir: string;
+let server: RunningServer;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-tls-'));
+  execFileSync('bash', [path.join(repoRoot, 'scripts/self-signed-cert.sh'), '127.0.0.1', dir]);
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42500', SFU_TLS_CERT: path.join(dir, 'cert.pem'), SFU_TLS_KEY: path.join(dir, 'key.pem') });
+});
+afterAll(async () => {
+  await server?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('HTTPS / WSS', () => {
+  it('serves /healthz over HTTPS with the configured certificate', async () => {
+    const ca = fs.readFileSync(path.join(dir, 'cert.pem'));
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https.get(`https://127.0.0.1:${port}/healthz`, { ca }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+    expect(status).toBe(200);
+    expect(JSON.parse(body)).toMatchObject({ status: 'ok' });
+    expect(server.url).toBe(`https://127.0.0.1:${port}`);
+  });
+
+  it('accepts a signaling WebSocket over WSS and answers a join', async () => {
+    const token = await server.tokens.sign({ room: 'tls', sub: 'u', name: 'u', role: 'student' }, 600);
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/ws?token=${token}`, { ca: fs.readFileSync(path.join(dir, 'cert.pem')) });
+    const reply = await new Promise<{ ok: boolean; data: { peerId: string } }>((resolve, reject) => {
+      ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'join', data: {} })));
+      ws.on('message', (m) => resolve(JSON.parse(m.toString())));
+      ws.once('error', reject);
+    });
+    expect(reply.ok).toBe(true);
+    expect(reply.data.peerId).toBeTruthy();
+    ws.close();
+  });
+
+  it('refuses plain HTTP on the TLS port', async () => {
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
