@@ -16,6 +16,7 @@ export const configSchema = z
       /** Both or neither: HTTPS/WSS when set (browsers need a secure context beyond localhost). */
       tlsCert: z.string().min(1).optional(),
       tlsKey: z.string().min(1).optional(),
+      headersTimeoutMs: z.number().int().min(500).max(120_000),
     }),
     rtc: z.object({
       /** Local address the workers' WebRtcServers bind to. */
@@ -124,7 +125,7 @@ export type Config = z.infer<typeof configSchema>;
 
 export const defaultConfig: Config = {
   // Loopback by default: a development server is not exposed until someone says so.
-  http: { host: '127.0.0.1', port: 3000 },
+  http: { host: '127.0.0.1', port: 3000, headersTimeoutMs: 10_000 },
   rtc: { listenIp: '127.0.0.1', basePort: 40000 },
   workers: { count: os.availableParallelism(), logLevel: 'warn', loadSampleMs: 2000 },
   log: { level: 'info' },
@@ -168,6 +169,7 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_HTTP_PORT', path: ['http', 'port'], kind: 'int', allowed: 'an integer from 1 to 65535' },
   { name: 'SFU_TLS_CERT', path: ['http', 'tlsCert'], kind: 'string', allowed: 'a readable PEM certificate file (with SFU_TLS_KEY)' },
   { name: 'SFU_TLS_KEY', path: ['http', 'tlsKey'], kind: 'string', allowed: 'a readable PEM key file (with SFU_TLS_CERT)' },
+  { name: 'SFU_HTTP_HEADERS_TIMEOUT_MS', path: ['http', 'headersTimeoutMs'], kind: 'int', allowed: 'an integer from 500 to 120000' },
   { name: 'SFU_RTC_LISTEN_IP', path: ['rtc', 'listenIp'], kind: 'string', allowed: 'an IPv4 or IPv6 address' },
   { name: 'SFU_ANNOUNCED_ADDRESS', path: ['rtc', 'announcedAddress'], kind: 'string', allowed: 'the public IP or host name clients reach' },
   { name: 'SFU_RTC_BASE_PORT', path: ['rtc', 'basePort'], kind: 'int', allowed: 'an integer from 1 to 65535 (worker i uses base + i)' },

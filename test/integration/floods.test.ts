@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { waitFor } from '../helpers/serverProcess.js';
@@ -8,7 +9,14 @@ import { WsClient } from '../helpers/wsClient.js';
 const port = 3390;
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42400', SFU_JOIN_TIMEOUT_MS: '1500' });
+  server = await startTestServer({
+    SFU_HTTP_PORT: String(port),
+    SFU_RTC_BASE_PORT: '42400',
+    SFU_JOIN_TIMEOUT_MS: '1500',
+    SFU_HTTP_HEADERS_TIMEOUT_MS: '1000',
+    SFU_RATE_LIMIT_PER_SEC: '50',
+    SFU_RATE_LIMIT_BURST: '100',
+  });
 });
 afterAll(async () => server?.close());
 
@@ -29,5 +37,61 @@ describe('floods', () => {
     await waitFor(() => server.signaling.connections.size === 1, 5000, 'only the joined socket left');
     expect(peer.ws.readyState).toBe(peer.ws.OPEN);
     peer.close();
+  });
+
+  it('drops slow, half-sent upgrade requests after the header timeout instead of piling them up', async () => {
+    const stalled = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        new Promise<net.Socket>((resolve, reject) => {
+          const s = net.connect({ host: '127.0.0.1', port }, () => {
+            // Headers never finished: no blank line ever comes.
+            s.write('GET /ws?token=x HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n');
+            s.resume(); // read what the server answers (its 408), so that its close reaches us
+            resolve(s);
+          });
+          s.once('error', reject);
+        }),
+      ),
+    );
+    const closedAll = Promise.all(stalled.map((s) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())))));
+    for (const s of stalled) s.on('error', () => undefined);
+    // Meanwhile a real client gets through.
+    const token = await server.tokens.sign({ room: 'slow', sub: 'u', name: 'u', role: 'student' }, 600);
+    const peer = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${token}`);
+    await peer.ok('join');
+    const t0 = Date.now();
+    await closedAll;
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const open = await new Promise<number>((resolve) => server.http.getConnections((_e, n) => resolve(n)));
+    expect(open).toBeLessThanOrEqual(1);
+    peer.close();
+  });
+
+  it('rate limits a socket sending 1,000 requests per second while another peer stays fast', async () => {
+    const sign = (u: string) => server.tokens.sign({ room: 'busy', sub: u, name: u, role: 'student' }, 600);
+    const flooder = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('flooder')}`);
+    const calm = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('calm')}`);
+    await flooder.ok('join');
+    await calm.ok('join');
+    const calmSend = await calm.ok<{ id: string }>('createTransport', { direction: 'send' });
+    const pending: Promise<{ ok: boolean; error?: { code: string } }>[] = [];
+    const latencies: number[] = [];
+    // 2 s at 1,000 requests/s: 20 every 20 ms. The calm peer asks something every 100 ms.
+    for (let tick = 0; tick < 100; tick++) {
+      for (let j = 0; j < 20; j++) pending.push(flooder.call('join'));
+      if (tick % 5 === 0) {
+        const t = performance.now();
+        void calm.call('getTransportStats', { transportId: calmSend.id }).then((r) => r.ok && latencies.push(performance.now() - t));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const replies = await Promise.all(pending);
+    await waitFor(() => latencies.length === 20, 5000, 'calm replies');
+    const limited = replies.filter((r) => r.error?.code === 'rate_limited').length;
+    expect(limited).toBeGreaterThan(1500); // 2,000 sent; 50/s + 100 burst allowed
+    latencies.sort((a, b) => a - b);
+    expect(latencies[10]!).toBeLessThan(100); // median
+    flooder.close();
+    calm.close();
   });
 });

@@ -15,7 +15,7 @@ function problemsFor(env: Record<string, string>): string[] {
 describe('configuration', () => {
   it('has a safe embedded default that needs nothing', () => {
     const c = loadConfig({});
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 3000, headersTimeoutMs: 10_000 });
     expect(c.workers.count).toBe(os.availableParallelism());
     expect(c.rtc).toEqual({ listenIp: '127.0.0.1', basePort: 40000 });
   });
@@ -34,7 +34,7 @@ describe('configuration', () => {
       SFU_TLS_CERT: '/etc/hostname',
       SFU_TLS_KEY: '/etc/hostname',
     });
-    expect(c.http).toEqual({ host: '0.0.0.0', port: 8080, tlsCert: '/etc/hostname', tlsKey: '/etc/hostname' });
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 8080, tlsCert: '/etc/hostname', tlsKey: '/etc/hostname', headersTimeoutMs: 10_000 });
     expect(c.rtc).toEqual({ listenIp: '0.0.0.0', announcedAddress: 'sfu.example.org', basePort: 50000 });
     expect(c.workers).toMatchObject({ count: 3, logLevel: 'error' });
     expect(c.log.level).toBe('debug');
