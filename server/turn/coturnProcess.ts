@@ -49,7 +49,7 @@ export async function startCoturn(config: Config, logger: Logger, bin = 'turnser
     cleanup();
     throw outcome instanceof Error ? outcome : new Error('coturn did not start');
   }
-  log.info({ pid: child.pid, port: config.turn.port, tlsPort: config.turn.tlsPort }, 'coturn started');
+  log.info({ coturnPid: child.pid, port: config.turn.port, tlsPort: config.turn.tlsPort }, 'coturn started');
   let stopping = false;
   child.once('exit', (code, signal) => {
     if (!stopping) log.error({ code, signal }, 'coturn exited; TURN relay unavailable until it is restarted');
