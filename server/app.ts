@@ -6,6 +6,7 @@ import type { Logger } from './logging/logger.js';
 import { createHttpApp } from './http/app.js';
 import { listen, stopListening } from './http/listen.js';
 import { WorkerPool } from './media/workerPool.js';
+import { Metrics } from './observability/metrics.js';
 import { RecordingService } from './recording/recordingService.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import { attachSignaling, type Signaling } from './signaling/wsServer.js';
@@ -47,9 +48,15 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   const tokens = new TokenService(config.auth.jwtSecret);
   const devTokens = config.auth.devTokens ?? !config.auth.jwtSecret;
   if (devTokens) logger.warn('POST /api/tokens issues tokens to anyone (development mode); set SFU_JWT_SECRET for production');
+  const metrics = new Metrics();
   const rooms = new RoomRegistry(
     pool,
-    { maxPeers: config.rooms.maxPeers, resumeGraceMs: config.signaling.resumeGraceMs, logger },
+    {
+      maxPeers: config.rooms.maxPeers,
+      resumeGraceMs: config.signaling.resumeGraceMs,
+      logger,
+      onTransportFailure: (kind) => metrics.transportFailures.inc({ kind }),
+    },
     logger,
   );
   const recordings = new RecordingService(rooms, {
@@ -59,9 +66,10 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     portMax: config.recording.maxPort,
     logger,
   });
+  metrics.watch({ pool, rooms, recordings, relayAddresses: config.turn.secret ? [config.turn.externalIp ?? config.turn.listenIp] : [] });
   let server: http.Server;
   try {
-    server = await listen(createHttpApp({ pool, tokens, recordings, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
+    server = await listen(createHttpApp({ pool, tokens, recordings, metrics, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
   } catch (err) {
     await coturn?.stop();
     await pool.close();
@@ -81,6 +89,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     rateLimitBurst: config.signaling.rateLimitBurst,
     joinTimeoutMs: config.signaling.joinTimeoutMs,
     requestTimeoutMs: 10_000,
+    metrics,
     logger,
   });
   const scheme = config.http.tlsCert ? 'https' : 'http';

@@ -2,6 +2,7 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import { tokenClaims, type TokenService } from '../auth/tokens.js';
 import type { WorkerPool } from '../media/workerPool.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import { recordingsApi } from './recordingsApi.js';
 
@@ -9,6 +10,7 @@ export interface HttpDeps {
   pool: WorkerPool;
   tokens: TokenService;
   recordings: RecordingService;
+  metrics: Metrics;
   /** Issue tokens to anyone (development default only). */
   devTokens: boolean;
   devTokenTtlSec: number;
@@ -18,7 +20,7 @@ export interface HttpDeps {
 
 const devTokenRequest = tokenClaims.omit({ sub: true }).extend({ userId: tokenClaims.shape.sub.optional() }).strict();
 
-export function createHttpApp({ pool, tokens, recordings, devTokens, devTokenTtlSec, clientDir }: HttpDeps): Express {
+export function createHttpApp({ pool, tokens, recordings, metrics, devTokens, devTokenTtlSec, clientDir }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -28,6 +30,11 @@ export function createHttpApp({ pool, tokens, recordings, devTokens, devTokenTtl
     const workers = await pool.health();
     const ok = workers.length > 0 && workers.every((w) => w.alive);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', workers });
+  });
+
+  // Prometheus scrape; see docs/operations.md for what to watch.
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
   app.post('/api/tokens', express.json({ limit: '4kb' }), async (req, res) => {

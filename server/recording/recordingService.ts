@@ -30,6 +30,13 @@ export class RecordingService {
     this.ports = new PortPairs(opts.portMin, opts.portMax);
   }
 
+  /** This process's recordings by state (for metrics). */
+  counts(): Record<'recording' | 'stopped' | 'failed', number> {
+    const c = { recording: 0, stopped: 0, failed: 0 };
+    for (const r of this.known.values()) c[r.meta.state]++;
+    return c;
+  }
+
   activeFor(roomId: string): Recording | undefined {
     return this.active.get(roomId);
   }

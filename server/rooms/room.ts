@@ -13,6 +13,8 @@ export interface RoomOptions {
   maxPeers: number;
   resumeGraceMs: number;
   logger: Logger;
+  /** A transport's DTLS failed ('dtls') or its ICE got disconnected ('ice'), for metrics. */
+  onTransportFailure?: (kind: 'dtls' | 'ice') => void;
   /** Called once the room has closed (empty, or its worker died). */
   onClose: (room: Room) => void;
 }
@@ -147,6 +149,10 @@ export class Room {
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') this.log.warn({ peer: peer.id, transport: transport.id, state }, 'DTLS state');
+      if (state === 'failed') this.opts.onTransportFailure?.('dtls');
+    });
+    transport.on('icestatechange', (state) => {
+      if (state === 'disconnected') this.opts.onTransportFailure?.('ice');
     });
     if (direction === 'send') await transport.setMaxIncomingBitrate(5_000_000);
     return transport;

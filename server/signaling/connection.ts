@@ -14,6 +14,7 @@ import { AppError, rateLimited, toWireError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { PeerSink } from '../rooms/peer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import type { Metrics } from '../observability/metrics.js';
 import { handlers, type HandlerContext } from './handlers.js';
 import { RateLimiter } from './rateLimiter.js';
 
@@ -26,6 +27,7 @@ export interface ConnectionOptions {
   joinTimeoutMs: number;
   /** How long the client has to answer a server request. */
   requestTimeoutMs: number;
+  metrics?: Metrics | undefined;
   logger: Logger;
 }
 
@@ -152,8 +154,10 @@ export class Connection {
       session: this.session,
       afterReply: (fn) => after.push(fn),
     };
+    const started = performance.now();
     try {
       const result = await (handlers[method] as (c: HandlerContext, d: unknown) => Promise<unknown>)(ctx, input.data);
+      if (method === 'join') this.opts.metrics?.joinSeconds.observe((performance.now() - started) / 1000);
       this.send({ id, ok: true, data: result });
       if (method === 'join') clearTimeout(this.joinTimer);
       for (const fn of after) fn();
@@ -164,6 +168,7 @@ export class Connection {
 
   private reply(id: number, err: unknown, method?: string): void {
     const wire = toWireError(err);
+    this.opts.metrics?.signalingErrors.inc({ code: wire.code });
     if (wire.internal) this.log.error({ err, method }, 'request failed');
     else this.log.debug({ method, code: wire.code, message: wire.message }, 'request refused');
     this.send({ id, ok: false, error: { code: wire.code, message: wire.message } });

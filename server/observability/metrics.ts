@@ -1,0 +1,104 @@
+import client from 'prom-client';
+import type { WorkerPool } from '../media/workerPool.js';
+import type { RecordingService } from '../recording/recordingService.js';
+import type { RoomRegistry } from '../rooms/roomRegistry.js';
+
+/**
+ * Prometheus metrics (GET /metrics). Counters and histograms are fed by the code that sees the
+ * events; gauges are computed from the live objects at scrape time, so they cannot drift.
+ */
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly joinSeconds = new client.Histogram({
+    name: 'sfu_join_duration_seconds',
+    help: 'Time to answer a join request',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly signalingErrors = new client.Counter({
+    name: 'sfu_signaling_errors_total',
+    help: 'Signaling requests answered with an error, by code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly transportFailures = new client.Counter({
+    name: 'sfu_transport_failures_total',
+    help: 'WebRTC transports whose DTLS failed or whose ICE got disconnected',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'sfu_node_' });
+  }
+
+  /** Registers the gauges read from the live objects at scrape time. */
+  watch(deps: { pool: WorkerPool; rooms: RoomRegistry; recordings: RecordingService; relayAddresses: string[] }): void {
+    const { pool, rooms, recordings } = deps;
+    const relay = new Set(deps.relayAddresses);
+    const gauge = (name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void | Promise<void>) =>
+      new client.Gauge({ name, help, labelNames, registers: [this.registry], async collect() { this.reset(); await collect(this); } });
+
+    gauge('sfu_rooms', 'Open rooms', [], (g) => g.set(rooms.size));
+    gauge('sfu_peers', 'Peers in rooms', [], (g) => g.set(rooms.all().reduce((n, r) => n + r.peers.size, 0)));
+    gauge('sfu_producers', 'Producers, by kind', ['kind'], (g) => {
+      const count = { audio: 0, video: 0 };
+      for (const r of rooms.all()) for (const p of r.peers.values()) for (const pr of p.producers.values()) count[pr.kind]++;
+      g.set({ kind: 'audio' }, count.audio);
+      g.set({ kind: 'video' }, count.video);
+    });
+    for (const what of ['routers', 'transports', 'consumers'] as const) {
+      gauge(`sfu_worker_${what}`, `mediasoup ${what} per worker`, ['worker'], (g) => {
+        for (const w of pool.workers) g.set({ worker: String(w.index) }, w.load[what]);
+      });
+    }
+    gauge('sfu_worker_cpu_ratio', 'Share of one core each worker used over the last sample', ['worker'], (g) => {
+      for (const w of pool.workers) g.set({ worker: String(w.index) }, w.load.cpu);
+    });
+    gauge('sfu_recordings', 'Recordings of this process, by state', ['state'], (g) => {
+      const counts = recordings.counts();
+      for (const [state, n] of Object.entries(counts)) g.set({ state }, n);
+    });
+    // Per scrape: transport stats from the workers (one request per transport).
+    const transports = () => rooms.all().flatMap((r) => [...r.peers.values()].flatMap((p) => [...p.transports.values()]));
+    gauge('sfu_transport_bytes', 'Bytes through the WebRTC transports of open rooms', ['direction'], async (g) => {
+      let rx = 0;
+      let tx = 0;
+      for (const t of transports()) {
+        const [s] = await t.getStats().catch(() => []);
+        rx += s?.bytesReceived ?? 0;
+        tx += s?.bytesSent ?? 0;
+      }
+      g.set({ direction: 'in' }, rx);
+      g.set({ direction: 'out' }, tx);
+    });
+    gauge('sfu_transports_connected', 'Connected WebRTC transports, by path (relay: the remote end is the TURN relay)', ['path'], (g) => {
+      let viaRelay = 0;
+      let direct = 0;
+      for (const t of transports()) {
+        const tuple = t.iceSelectedTuple;
+        if (!tuple) continue;
+        if (relay.has(tuple.remoteIp ?? '')) viaRelay++;
+        else direct++;
+      }
+      g.set({ path: 'relay' }, viaRelay);
+      g.set({ path: 'direct' }, direct);
+    });
+    gauge('sfu_producer_packets', 'RTP packets received by producers of open rooms, and packets lost on the way in', ['type'], async (g) => {
+      let received = 0;
+      let lost = 0;
+      for (const r of rooms.all()) {
+        for (const p of r.peers.values()) {
+          for (const pr of p.producers.values()) {
+            for (const s of await pr.getStats().catch(() => [])) {
+              received += s.packetCount ?? 0;
+              lost += s.packetsLost ?? 0;
+            }
+          }
+        }
+      }
+      g.set({ type: 'received' }, received);
+      g.set({ type: 'lost' }, lost);
+    });
+  }
+}
