@@ -106,9 +106,12 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     http: server,
     url,
     async close() {
-      signaling.close();
-      await recordings.stopAll(); // finalize every file before the workers go
+      // No new joins; finish the recordings while the media still flows; tell every peer the
+      // server is going away (roomClosed, then 1001); then close what is left.
+      signaling.stopAccepting();
+      await recordings.stopAll();
       rooms.closeAll('server shutting down');
+      signaling.close();
       await stopListening(server);
       await coturn?.stop();
       await pool.close();

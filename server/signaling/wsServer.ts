@@ -17,6 +17,8 @@ export interface SignalingOptions extends Omit<ConnectionOptions, 'logger'> {
 
 export interface Signaling {
   readonly connections: Set<Connection>;
+  /** Refuse new sockets (503) from now on; open ones stay until close(). */
+  stopAccepting(): void;
   close(): void;
 }
 
@@ -42,11 +44,13 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes });
   const connections = new Set<Connection>();
   const missedPongs = new WeakMap<WebSocket, number>();
+  let accepting = true;
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
+      if (!accepting) return refuse(socket, 503, 'Service Unavailable');
       if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins)) {
         log.warn({ origin: req.headers.origin }, 'WebSocket refused: origin not allowed');
         return refuse(socket, 403, 'Forbidden');
@@ -95,7 +99,11 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
 
   return {
     connections,
+    stopAccepting() {
+      accepting = false;
+    },
     close() {
+      accepting = false;
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.close(closeCodes.goingAway, 'server shutting down');
       wss.close();

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
@@ -81,13 +81,16 @@ describe('the server process restarts, then shuts down', () => {
   const port = 3371;
   const env = { SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42200', SFU_WORKERS: '1', SFU_JWT_SECRET: 'restart-test-secret-0123456789abcdef', SFU_DEV_TOKENS: 'true' };
   let server: ServerProcess | undefined;
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail' && server) console.error(`server output:\n${server.output().slice(-4000)}`);
+  });
   afterAll(async () => {
     await server?.stop('SIGKILL');
   });
 
   it('clients reconnect and rejoin with their media by themselves; SIGTERM tells them and exits 0', async () => {
     server = spawnServer(env);
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 20_000, 'server up');
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30_000, 'server up');
     const a = await openClassPage(browser, `http://127.0.0.1:${port}`, 'phoenix', 'Ada');
     const b = await openClassPage(browser, `http://127.0.0.1:${port}`, 'phoenix', 'Ben');
     await waitForMediaFrom(a, b, 15_000);
@@ -106,7 +109,11 @@ describe('the server process restarts, then shuts down', () => {
 
     // Graceful shutdown: peers are told (the socket closes with 1001) and the process exits 0 in time.
     const closes = a.evaluate(
-      () => new Promise<number>((resolve) => window.classroom!.socket.on('close', ({ code }) => resolve(code))),
+      () =>
+        new Promise<number>((resolve) => {
+          window.classroom!.socket.on('close', ({ code }) => resolve(code));
+          setTimeout(() => resolve(-1), 15_000); // never hang the suite
+        }),
     );
     const t0 = Date.now();
     const exit = await server.stop('SIGTERM');
