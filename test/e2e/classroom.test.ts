@@ -15,7 +15,7 @@ const port = 3330;
 const url = `http://127.0.0.1:${port}`;
 
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '41600', SFU_RESUME_GRACE_MS: '30000' });
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '21600', SFU_RESUME_GRACE_MS: '30000' });
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
   for (const name of ['Ada', 'Ben', 'Cy']) pages.push(await openClassPage(browser, url, 'trio', name));
   ids = await Promise.all(pages.map(peerIdOf));

@@ -32,7 +32,7 @@ describe('a media worker dies (kill -9)', () => {
   let server: RunningServer;
   const port = 3370;
   beforeAll(async () => {
-    server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42100', SFU_WORKERS: '2' });
+    server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22100', SFU_WORKERS: '2' });
   });
   afterAll(async () => server?.close());
 
@@ -79,7 +79,7 @@ describe('a media worker dies (kill -9)', () => {
 
 describe('the server process restarts, then shuts down', () => {
   const port = 3371;
-  const env = { SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42200', SFU_WORKERS: '1', SFU_JWT_SECRET: 'restart-test-secret-0123456789abcdef', SFU_DEV_TOKENS: 'true' };
+  const env = { SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22200', SFU_WORKERS: '1', SFU_JWT_SECRET: 'restart-test-secret-0123456789abcdef', SFU_DEV_TOKENS: 'true' };
   let server: ServerProcess | undefined;
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail' && server) console.error(`server output:\n${server.output().slice(-4000)}`);

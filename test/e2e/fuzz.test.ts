@@ -23,7 +23,7 @@ const onUnhandled = (err: unknown) => unhandled.push(err);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42300', SFU_RATE_LIMIT_PER_SEC: '100000', SFU_RATE_LIMIT_BURST: '100000' });
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22300', SFU_RATE_LIMIT_PER_SEC: '100000', SFU_RATE_LIMIT_BURST: '100000' });
   browser = await launchChromium();
   pages = [await openClassPage(browser, `http://127.0.0.1:${port}`, 'fuzz', 'Ada'), await openClassPage(browser, `http://127.0.0.1:${port}`, 'fuzz', 'Ben')];
 });

@@ -9,7 +9,7 @@ import { WsClient } from '../helpers/wsClient.js';
 const port = 3398;
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '43000', SFU_WORKERS: '2' });
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23000', SFU_WORKERS: '2' });
 });
 afterAll(async () => server?.close());
 

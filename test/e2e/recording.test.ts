@@ -22,7 +22,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-rec-'));
-  server = await startTestServer({ SFU_HTTP_PORT: String(httpPort), SFU_RTC_BASE_PORT: '41900', SFU_RECORDINGS_DIR: dir });
+  server = await startTestServer({ SFU_HTTP_PORT: String(httpPort), SFU_RTC_BASE_PORT: '21900', SFU_RECORDINGS_DIR: dir });
   // 30 fps: a 10 s recording must hold at least 200 frames, and Chromium's fake camera defaults to 20.
   browser = await launchChromium([], { fps: 30 });
 });
@@ -173,7 +173,7 @@ describe('recording failures that leave the class alone', () => {
       fs.writeFileSync(path.join(dir, 'a-file'), '');
       env = { SFU_RECORDINGS_DIR: path.join(dir, 'a-file', 'recordings') };
     }
-    const srv = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '41910', SFU_RECORDINGS_DIR: dir, ...env });
+    const srv = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '21910', SFU_RECORDINGS_DIR: dir, ...env });
     try {
       const teacher = await teacherWithProducer(srv, port, 'broken');
       const { recordingId } = await teacher.ok<{ recordingId: string }>('startRecording');

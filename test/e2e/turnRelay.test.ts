@@ -14,9 +14,9 @@ import { startTestServer } from '../helpers/testServer.js';
 // configuration is rendered from the server's. The SFU listens on loopback here, which the
 // rendered config allows as the one peer because it is the SFU's own address.
 const secret = 'e2e-turn-secret-0123456789';
-const turnPort = 34800;
+const turnPort = 24800;
 const httpPort = 3350;
-const env = { SFU_HTTP_PORT: String(httpPort), SFU_RTC_BASE_PORT: '41800', SFU_TURN_SECRET: secret, SFU_TURN_PORT: String(turnPort) };
+const env = { SFU_HTTP_PORT: String(httpPort), SFU_RTC_BASE_PORT: '21800', SFU_TURN_SECRET: secret, SFU_TURN_PORT: String(turnPort) };
 const url = `http://127.0.0.1:${httpPort}`;
 let server: RunningServer;
 let coturn: Coturn | undefined;

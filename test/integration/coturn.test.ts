@@ -8,7 +8,7 @@ import { startTestServer } from '../helpers/testServer.js';
 import { tryRelay } from '../helpers/turnClient.js';
 
 const secret = 'integration-turn-secret-42';
-const port = 34790;
+const port = 24790;
 
 function portOpen(p: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -58,7 +58,7 @@ describe('coturn with the production configuration (real turnserver, real TURN c
 
 describe('coturn managed by the server', () => {
   it('starts with the server and stops with it', async () => {
-    const server = await startTestServer({ SFU_HTTP_PORT: '3340', SFU_RTC_BASE_PORT: '41700', SFU_TURN_SECRET: secret, SFU_TURN_PORT: String(port + 1), SFU_TURN_MANAGED: 'true' });
+    const server = await startTestServer({ SFU_HTTP_PORT: '3340', SFU_RTC_BASE_PORT: '21700', SFU_TURN_SECRET: secret, SFU_TURN_PORT: String(port + 1), SFU_TURN_MANAGED: 'true' });
     expect(await portOpen(port + 1)).toBe(true);
     await server.close();
     expect(await portOpen(port + 1)).toBe(false);

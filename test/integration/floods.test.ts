@@ -11,7 +11,7 @@ let server: RunningServer;
 beforeAll(async () => {
   server = await startTestServer({
     SFU_HTTP_PORT: String(port),
-    SFU_RTC_BASE_PORT: '42400',
+    SFU_RTC_BASE_PORT: '22400',
     SFU_JOIN_TIMEOUT_MS: '1500',
     SFU_HTTP_HEADERS_TIMEOUT_MS: '1000',
     SFU_RATE_LIMIT_PER_SEC: '50',

@@ -17,7 +17,7 @@ let server: RunningServer;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-tls-'));
   execFileSync('bash', [path.join(repoRoot, 'scripts/self-signed-cert.sh'), '127.0.0.1', dir]);
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42500', SFU_TLS_CERT: path.join(dir, 'cert.pem'), SFU_TLS_KEY: path.join(dir, 'key.pem') });
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22500', SFU_TLS_CERT: path.join(dir, 'cert.pem'), SFU_TLS_KEY: path.join(dir, 'key.pem') });
 });
 afterAll(async () => {
   await server?.close();

@@ -26,7 +26,7 @@ const heapMb = () => {
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '42600', SFU_RATE_LIMIT_PER_SEC: '100000', SFU_RATE_LIMIT_BURST: '100000' });
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22600', SFU_RATE_LIMIT_PER_SEC: '100000', SFU_RATE_LIMIT_BURST: '100000' });
 });
 afterAll(async () => server?.close());
 
@@ -75,8 +75,8 @@ describe('leak soak', () => {
     const serverDump = await room.host.webRtcServer.dump();
     expect(serverDump.webRtcTransportIds.sort()).toEqual([...hostPeer.transports.keys()].sort());
     // No port left bound: the WebRtcServer still listens on its one UDP and one TCP port only.
-    expect(serverDump.udpSockets.map((s) => s.port)).toEqual([42600]);
-    expect(serverDump.tcpServers.map((s) => s.port)).toEqual([42600]);
+    expect(serverDump.udpSockets.map((s) => s.port)).toEqual([22600]);
+    expect(serverDump.tcpServers.map((s) => s.port)).toEqual([22600]);
     const workerDump = await worker.dump();
     expect(workerDump.routerIds).toEqual([room.router.id]);
 

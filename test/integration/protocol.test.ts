@@ -13,7 +13,7 @@ const base = `ws://127.0.0.1:${port}/ws`;
 beforeAll(async () => {
   server = await startTestServer({
     SFU_HTTP_PORT: String(port),
-    SFU_RTC_BASE_PORT: '41500',
+    SFU_RTC_BASE_PORT: '21500',
     SFU_JOIN_TIMEOUT_MS: '1500',
     SFU_ROOM_MAX_PEERS: '3',
     // Generous here: these tests send many requests quickly. The flood test has its own server.
@@ -89,7 +89,7 @@ describe('authentication and transport-level rules', () => {
   });
 
   it('drops a socket that stops answering pings, and keeps one that answers', async () => {
-    const hb = await startTestServer({ SFU_HTTP_PORT: String(port + 2), SFU_RTC_BASE_PORT: '41520', SFU_HEARTBEAT_MS: '1000' });
+    const hb = await startTestServer({ SFU_HTTP_PORT: String(port + 2), SFU_RTC_BASE_PORT: '21520', SFU_HEARTBEAT_MS: '1000' });
     const t = await hb.tokens.sign({ room: 'hb', sub: 'u', name: 'u', role: 'student' }, 600);
     const silent = await WsClient.connect(`ws://127.0.0.1:${port + 2}/ws?token=${t}`, {}, { autoPong: false });
     const alive = await WsClient.connect(`ws://127.0.0.1:${port + 2}/ws?token=${t}`);
@@ -285,7 +285,7 @@ describe('rooms and limits', () => {
     b.c.close();
   });
   it('rate limits a flooding socket while another peer stays served', async () => {
-    const limited = await startTestServer({ SFU_HTTP_PORT: String(port + 1), SFU_RTC_BASE_PORT: '41510', SFU_RATE_LIMIT_PER_SEC: '20', SFU_RATE_LIMIT_BURST: '40' });
+    const limited = await startTestServer({ SFU_HTTP_PORT: String(port + 1), SFU_RTC_BASE_PORT: '21510', SFU_RATE_LIMIT_PER_SEC: '20', SFU_RATE_LIMIT_BURST: '40' });
     const url = `ws://127.0.0.1:${port + 1}/ws?token=`;
     const connectLimited = async (user: string) => {
       const c = await WsClient.connect(url + (await limited.tokens.sign({ room: 'flood', sub: user, name: user, role: 'student' }, 600)));

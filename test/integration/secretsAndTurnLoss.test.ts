@@ -14,14 +14,14 @@ describe('secrets and a lost TURN relay', () => {
   it('never logs or sends the secrets, reports coturn dying, and the class goes on', async () => {
     server = spawnServer({
       SFU_HTTP_PORT: '3397',
-      SFU_RTC_BASE_PORT: '42900',
+      SFU_RTC_BASE_PORT: '22900',
       SFU_WORKERS: '1',
       SFU_LOG_LEVEL: 'trace',
       SFU_WORKER_LOG_LEVEL: 'debug',
       SFU_JWT_SECRET: jwtSecret,
       SFU_DEV_TOKENS: 'true',
       SFU_TURN_SECRET: turnSecret,
-      SFU_TURN_PORT: '34810',
+      SFU_TURN_PORT: '24810',
       SFU_TURN_MANAGED: 'true',
     });
     const base = 'http://127.0.0.1:3397';
@@ -30,7 +30,7 @@ describe('secrets and a lost TURN relay', () => {
     const { token } = (await tokenRes.json()) as { token: string };
     const c = await WsClient.connect(`ws://127.0.0.1:3397/ws?token=${token}`);
     const join = await c.ok<{ iceServers: { urls: string[]; username: string; credential: string }[] }>('join');
-    expect(join.iceServers[0]!.urls[0]).toBe('turn:127.0.0.1:34810?transport=udp');
+    expect(join.iceServers[0]!.urls[0]).toBe('turn:127.0.0.1:24810?transport=udp');
     const send = await c.ok<{ id: string }>('createTransport', { direction: 'send' });
     await c.ok('produce', { transportId: send.id, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(5) });
     expect(await c.call('bogus', {})).toMatchObject({ ok: false });

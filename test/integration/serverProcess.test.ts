@@ -12,7 +12,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const env = { SFU_HTTP_PORT: '3310', SFU_RTC_BASE_PORT: '41200', SFU_WORKERS: '2' };
+const env = { SFU_HTTP_PORT: '3310', SFU_RTC_BASE_PORT: '21200', SFU_WORKERS: '2' };
 
 describe('server process', () => {
   it('serves /healthz 200 with every worker, survives a worker SIGKILL, and exits 0 on SIGTERM', async () => {
@@ -23,8 +23,8 @@ describe('server process', () => {
     }, 20_000, '/healthz 200');
     expect(first.status).toBe('ok');
     expect(first.workers.map((w) => [w.index, w.port, w.alive])).toEqual([
-      [0, 41200, true],
-      [1, 41201, true],
+      [0, 21200, true],
+      [1, 21201, true],
     ]);
 
     // Kill one worker's process: the pool replaces it on the same port and /healthz reports it.
@@ -35,7 +35,7 @@ describe('server process', () => {
       const body = r.body as Health;
       return r.status === 200 && body.workers[1]!.pid !== victim.pid ? body : undefined;
     }, 10_000, 'a replacement worker in /healthz');
-    expect(healed.workers[1]).toMatchObject({ index: 1, port: 41201, alive: true });
+    expect(healed.workers[1]).toMatchObject({ index: 1, port: 21201, alive: true });
     expect(healed.workers[0]!.pid).toBe(first.workers[0]!.pid);
     expect(server.output()).toContain('mediasoup worker died; starting a replacement');
 
@@ -73,7 +73,7 @@ describe('server process', () => {
   it('exits 1 with a clear message when the HTTP port is taken', async () => {
     server = spawnServer({ ...env, SFU_WORKERS: '1' });
     await waitFor(async () => (await getJson(`${server!.url}/healthz`)).status === 200, 20_000, 'first server');
-    const second = spawnServer({ ...env, SFU_WORKERS: '1', SFU_RTC_BASE_PORT: '41300' });
+    const second = spawnServer({ ...env, SFU_WORKERS: '1', SFU_RTC_BASE_PORT: '21300' });
     const exit = await second.exited;
     expect(exit.code).toBe(1);
     expect(second.output()).toContain('cannot listen on 127.0.0.1:3310');

@@ -10,8 +10,8 @@ describe('WebRtcServer close with live transports', () => {
     try {
       const server = await worker.createWebRtcServer({
         listenInfos: [
-          { protocol: 'udp', ip: '127.0.0.1', port: 41100 },
-          { protocol: 'tcp', ip: '127.0.0.1', port: 41100 },
+          { protocol: 'udp', ip: '127.0.0.1', port: 21100 },
+          { protocol: 'tcp', ip: '127.0.0.1', port: 21100 },
         ],
       });
       const router = await worker.createRouter({ mediaCodecs });

@@ -4,7 +4,7 @@ import { WorkerPool, type PoolWorker } from '../../server/media/workerPool.js';
 import { testLogger } from '../helpers/logger.js';
 import { waitFor } from '../helpers/serverProcess.js';
 
-const basePort = 41000;
+const basePort = 21000;
 let pool: WorkerPool | undefined;
 
 afterEach(async () => {
@@ -88,6 +88,6 @@ describe('worker pool', () => {
 
   it('fails to start with a clear error when the port is taken', async () => {
     pool = await start(1);
-    await expect(start(1)).rejects.toThrow(/cannot listen on 127\.0\.0\.1 UDP\/TCP port 41000.*SFU_RTC_BASE_PORT/);
+    await expect(start(1)).rejects.toThrow(/cannot listen on 127\.0\.0\.1 UDP\/TCP port 21000.*SFU_RTC_BASE_PORT/);
   });
 });
