@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
-import { openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
+import { openClassPage, waitForVideoFrom } from '../helpers/classPage.js';
 import { spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
 import { startTestServer } from '../helpers/testServer.js';
 import { opusRtpParameters, WsClient } from '../helpers/wsClient.js';
@@ -12,21 +12,6 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 afterAll(async () => browser?.close());
-
-const framesOf = async (page: Page, peerId: string) => (await videoSamples(page)).find((v) => v.peerId === peerId)?.frames ?? 0;
-
-/** Resolves once `page` decodes new frames of some remote video of `name`'s page, measured from now. */
-async function waitForMediaFrom(page: Page, from: Page, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  await waitFor(async () => {
-    const id = await peerIdOf(from);
-    const first = await framesOf(page, id);
-    if (!first) return false;
-    await new Promise((r) => setTimeout(r, 300));
-    return (await framesOf(page, id)) > first;
-  }, timeoutMs, 'media flowing again');
-  return Date.now() - t0;
-}
 
 describe('a media worker dies (kill -9)', () => {
   let server: RunningServer;
@@ -39,7 +24,7 @@ describe('a media worker dies (kill -9)', () => {
   it("rebuilds its rooms on a live worker and media flows again within 5 s; another worker's room never notices", async () => {
     const a = await openClassPage(browser, `http://127.0.0.1:${port}`, 'doomed', 'Ada');
     const b = await openClassPage(browser, `http://127.0.0.1:${port}`, 'doomed', 'Ben');
-    await waitForMediaFrom(a, b, 15_000);
+    await waitForVideoFrom(a, b, 15_000);
     // A second class on the other worker (protocol clients: cheaper than two more browsers).
     const sign = (u: string) => server.tokens.sign({ room: 'calm', sub: u, name: u, role: 'student' }, 600);
     const c1 = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('c1')}`);
@@ -54,8 +39,8 @@ describe('a media worker dies (kill -9)', () => {
 
     process.kill(doomed.host.worker.pid, 'SIGKILL');
     const t0 = Date.now();
-    await waitForMediaFrom(a, b, 10_000);
-    await waitForMediaFrom(b, a, 10_000);
+    await waitForVideoFrom(a, b, 10_000);
+    await waitForVideoFrom(b, a, 10_000);
     const recoveredMs = Date.now() - t0;
     expect(recoveredMs).toBeLessThan(5000);
     const rebuilt = server.rooms.get('doomed')!;
@@ -93,15 +78,15 @@ describe('the server process restarts, then shuts down', () => {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30_000, 'server up');
     const a = await openClassPage(browser, `http://127.0.0.1:${port}`, 'phoenix', 'Ada');
     const b = await openClassPage(browser, `http://127.0.0.1:${port}`, 'phoenix', 'Ben');
-    await waitForMediaFrom(a, b, 15_000);
+    await waitForVideoFrom(a, b, 15_000);
     // A marker that a page reload would lose.
     for (const p of [a, b]) await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
 
     await server.stop('SIGKILL');
     await a.waitForFunction(() => window.classroom!.state === 'reconnecting', undefined, { timeout: 5000 });
     server = spawnServer(env);
-    await waitForMediaFrom(a, b, 20_000);
-    await waitForMediaFrom(b, a, 10_000);
+    await waitForVideoFrom(a, b, 20_000);
+    await waitForVideoFrom(b, a, 10_000);
     for (const p of [a, b]) {
       expect(await p.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
       expect(await p.evaluate(() => window.classroom!.state)).toBe('connected');

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientRequests, errorCodes, errorResponse, okResponse } from '../../protocol/schema.js';
 import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
-import { openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
-import { waitFor } from '../helpers/serverProcess.js';
+import { openClassPage, waitForVideoFrom } from '../helpers/classPage.js';
 import { startTestServer } from '../helpers/testServer.js';
 import { opusRtpParameters, SocketClosed, WsClient } from '../helpers/wsClient.js';
 
@@ -122,11 +121,8 @@ describe('fuzzing the protocol', () => {
     // The server is healthy and the class still works: each browser decodes the other's video.
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     const [a, b] = pages as [Page, Page];
-    for (const [viewer, sender] of [[a, b], [b, a]] as const) {
-      const id = await peerIdOf(sender);
-      const before = (await videoSamples(viewer)).find((v) => v.peerId === id)?.frames ?? 0;
-      await waitFor(async () => ((await videoSamples(viewer)).find((v) => v.peerId === id)?.frames ?? 0) > before + 10, 10_000, 'frames advancing');
-    }
+    await waitForVideoFrom(a, b, 10_000);
+    await waitForVideoFrom(b, a, 10_000);
     for (const s of sockets) s.close();
   });
 });

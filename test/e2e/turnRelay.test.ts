@@ -5,9 +5,8 @@ import { loadConfig } from '../../server/config/load.js';
 import { startCoturn, type Coturn } from '../../server/turn/coturnProcess.js';
 import { turnCredentials } from '../../server/turn/credentials.js';
 import { launchChromium } from '../helpers/browser.js';
-import { openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
+import { framesOf, openClassPage, peerIdOf, waitForVideoFrom } from '../helpers/classPage.js';
 import { testLogger } from '../helpers/logger.js';
-import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer } from '../helpers/testServer.js';
 
 // Browsers forced onto the TURN relay (iceTransportPolicy 'relay'), through a real coturn whose
@@ -37,20 +36,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function framesOf(page: Page, peerId: string): Promise<number> {
-  return (await videoSamples(page)).find((v) => v.peerId === peerId)?.frames ?? 0;
-}
-
-async function expectVideoFlowing(page: Page, peerId: string, timeoutMs: number): Promise<void> {
-  const start = await waitFor(async () => (await framesOf(page, peerId)) || undefined, timeoutMs, `video of ${peerId}`);
-  await waitFor(async () => (await framesOf(page, peerId)) > start + 10, timeoutMs, `frames of ${peerId} advancing`);
-}
-
 describe('through the TURN relay in real Chromium', () => {
   it('publishes and receives media with relay candidates selected on both transports', async () => {
     const [idA, idB] = await Promise.all([peerIdOf(a), peerIdOf(b)]);
-    await expectVideoFlowing(a, idB, 20_000);
-    await expectVideoFlowing(b, idA, 20_000);
+    await waitForVideoFrom(a, idB, 20_000);
+    await waitForVideoFrom(b, idA, 20_000);
     for (const page of [a, b]) {
       await page.waitForFunction(() => window.classroom!.paths.send && window.classroom!.paths.recv, undefined, { timeout: 10_000 });
       expect(await page.evaluate(() => ({ ...window.classroom!.paths }))).toEqual({ send: 'relay', recv: 'relay' });
@@ -102,7 +92,7 @@ describe('through the TURN relay in real Chromium', () => {
     expect(during - before, 'media stopped while the relay was down').toBeLessThan(30);
     // The relay comes back on the same address: the SDK's ICE restarts find it again.
     coturn = await startCoturn(loadConfig(env), testLogger);
-    await expectVideoFlowing(b, idA, 40_000);
+    await waitForVideoFrom(b, idA, 40_000);
     expect(await a.evaluate(() => window.classroom!.state)).toBe('connected');
   });
 });

@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { waitFor } from './serverProcess.js';
 
 /** What a test reads from a demo page (window.classroom is the SDK instance the page uses). */
 export interface VideoSample {
@@ -57,3 +58,22 @@ export function audioPackets(page: Page): Promise<Record<string, number>> {
 }
 
 export const peerLeftSeen = (page: Page) => page.evaluate(() => (window as unknown as { peerLeftSeen: string[] }).peerLeftSeen);
+
+/** Frames decoded so far of `peerId`'s video on `page` (0 when there is no such video). */
+export async function framesOf(page: Page, peerId: string): Promise<number> {
+  return (await videoSamples(page)).find((v) => v.peerId === peerId)?.frames ?? 0;
+}
+
+/**
+ * Waits until `viewer` decodes new frames of `sender`'s video (a page, whose peer id is read on
+ * every try since a rejoin changes it, or a peer id): there is a video, and it advances.
+ */
+export async function waitForVideoFrom(viewer: Page, sender: Page | string, timeoutMs: number): Promise<void> {
+  await waitFor(async () => {
+    const id = typeof sender === 'string' ? sender : await peerIdOf(sender);
+    const first = await framesOf(viewer, id);
+    if (!first) return false;
+    await new Promise((r) => setTimeout(r, 300));
+    return (await framesOf(viewer, id)) > first;
+  }, timeoutMs, 'video frames advancing');
+}
