@@ -78,7 +78,7 @@ export function recordingsApi(tokens: TokenService, recordings: RecordingService
     await new Promise<void>((resolve, reject) => res.download(file, String(req.params.name), (err) => (err ? reject(err) : resolve())));
   }));
 
-  // Not reached by the routes above (they catch their own errors); kept for body-parser errors.
+  // The routes catch their own errors; this answers what express.json() rejects (bad JSON, too big).
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, err instanceof AppError ? err : badRequest((err as Error).message)));
   return router;
 }

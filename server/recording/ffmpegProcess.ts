@@ -18,7 +18,7 @@ export interface FfmpegOptions {
  * every UDP port of its SDP (read from the kernel's socket table, /proc/net/udp), so the caller can
  * start the media knowing that nothing sent will be lost. No fixed sleep.
  */
-export class FfmpegProcess extends EventEmitter<{ exit: [{ code: number | null; signal: string | null; log: string }] }> {
+export class FfmpegProcess extends EventEmitter<{ exit: [{ code: number | null; signal: string | null }] }> {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   private log = '';
@@ -61,23 +61,22 @@ export class FfmpegProcess extends EventEmitter<{ exit: [{ code: number | null; 
         failReady(new Error(`ffmpeg did not open its RTP ports within ${opts.readyTimeoutMs} ms`));
       }
     }, 25);
-    const timer = poll;
     this.child.stderr!.on('data', (d: Buffer) => {
       // Keep the end of the log for error reports.
       this.log = (this.log + d.toString()).slice(-8000);
     });
     this.child.once('error', (err) => {
-      clearInterval(timer);
+      clearInterval(poll);
       this.log = `cannot run ${opts.bin}: ${err.message}`;
       failReady(new Error(`cannot run ${opts.bin}: ${err.message}`));
-      this.emit('exit', { code: null, signal: null, log: err.message });
+      this.emit('exit', { code: null, signal: null });
     });
     // 'close', not 'exit': by then stderr has been read to its end, so the log is whole.
     this.exited = new Promise((resolve) =>
       this.child.once('close', (code, signal) => {
-        clearInterval(timer);
+        clearInterval(poll);
         failReady(new Error(`ffmpeg exited (${code ?? signal}) before it was ready`));
-        this.emit('exit', { code, signal, log: this.log });
+        this.emit('exit', { code, signal });
         resolve();
       }),
     );

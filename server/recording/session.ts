@@ -46,10 +46,12 @@ export class RecordingSession {
   private readonly portsTaken: number[] = [];
   private ffmpeg: FfmpegProcess | undefined;
   private finished = false;
+  private readonly container: ReturnType<typeof containerFor>;
 
   constructor(private readonly opts: SessionOptions) {
-    const codecsKnown = opts.producers.map((p) => p.rtpParameters.codecs[0]!);
-    const { ext } = containerFor(codecsKnown);
+    // Consumers forward the producers' codecs unchanged, so the producers decide the container.
+    this.container = containerFor(opts.producers.map((p) => p.rtpParameters.codecs[0]!));
+    const { ext } = this.container;
     this.file = {
       name: `${opts.baseName}.${ext}`,
       peerId: opts.peer.id,
@@ -87,12 +89,11 @@ export class RecordingSession {
     }
     const sdpFile = path.join(dir, `${this.opts.baseName}.sdp`);
     fs.writeFileSync(sdpFile, buildSdp(streams));
-    const { format } = containerFor(streams.map((s) => s.codec));
     this.ffmpeg = new FfmpegProcess({
       bin: this.opts.ffmpegBin,
       sdpFile,
       outFile: path.join(dir, this.file.name),
-      format,
+      format: this.container.format,
       ports: streams.map((s) => s.port),
       readyTimeoutMs: 10_000,
     });
