@@ -31,7 +31,9 @@ if command -v meson >/dev/null && [ "$(printf '%s\n1.1.0\n' "$(meson --version)"
 fi
 if [ ${#missing[@]} -gt 0 ] || [ $meson_ok = 0 ]; then
   if [ "$(id -u)" != 0 ]; then
-    echo "[setup] missing Debian packages: ${missing[*]} ${meson_ok/1/} (meson >= 1.1 from bookworm-backports)." >&2
+    want=("${missing[@]}")
+    [ $meson_ok = 0 ] && want+=("meson>=1.1 (bookworm-backports)")
+    echo "[setup] missing Debian packages: ${want[*]}." >&2
     echo "[setup] run 'sudo bash scripts/setup.sh $profile' once, or install them yourself." >&2
     exit 1
   fi
