@@ -60,9 +60,47 @@ const iceCandidate = z.looseObject({ foundation: z.string(), priority: z.number(
 export const iceServer = z.strictObject({ urls: z.union([z.string(), z.array(z.string())]), username: z.string().optional(), credential: z.string().optional() });
 
 export const producerInfo = z.strictObject({ id, kind: z.enum(kinds), source: z.enum(sources), paused: z.boolean() });
-export const peerInfo = z.strictObject({ id, userId: z.string(), name: z.string(), role: z.enum(roles), producers: z.array(producerInfo) });
+export const peerInfo = z.strictObject({
+  id,
+  userId: z.string(),
+  name: z.string(),
+  role: z.enum(roles),
+  producers: z.array(producerInfo),
+  /** When the hand went up (server clock, ms since the epoch), null when down: the queue's order. */
+  handRaisedAt: z.number().nullable(),
+  /** The teacher let this student unmute although the room's policy does not. */
+  speakAllowed: z.boolean(),
+});
 export type PeerInfo = z.infer<typeof peerInfo>;
 export type ProducerInfo = z.infer<typeof producerInfo>;
+
+/** The rules of a room, set by its teacher (defaults from the server's config). */
+export const roomPolicy = z.strictObject({
+  /** No new joins (teachers excepted); a resumed session is not a new join. */
+  locked: z.boolean(),
+  /** Students may unmute their microphone themselves; otherwise only after `allowSpeak`. */
+  studentsMayUnmute: z.boolean(),
+  /** A student's first microphone in the room starts muted. */
+  joinMuted: z.boolean(),
+  /** How many screen shares may run at once in the room. */
+  maxScreenShares: z.number().int().min(1).max(16),
+});
+export type RoomPolicy = z.infer<typeof roomPolicy>;
+
+/** The most characters a chat message may have on the wire; the server's limit may be lower. */
+export const chatTextMax = 4000;
+export const chatMessage = z.strictObject({
+  /** Room-wide order: messages are shown by seq. */
+  seq: z.number().int().nonnegative(),
+  peerId: id,
+  userId: z.string(),
+  name: z.string(),
+  role: z.enum(roles),
+  text: z.string(),
+  /** Server clock, ms since the epoch. */
+  ts: z.number(),
+});
+export type ChatMessage = z.infer<typeof chatMessage>;
 
 const transportRef = z.strictObject({ transportId: id });
 const producerRef = z.strictObject({ producerId: id });
@@ -88,6 +126,11 @@ export const clientRequests = {
       iceServers: z.array(iceServer),
       /** On resume: the consumers the server still holds for this peer; the client drops others. */
       consumerIds: z.array(id),
+      policy: roomPolicy,
+      /** The room's last chat messages, oldest first. */
+      chat: z.array(chatMessage),
+      /** The current dominant speaker, if any. */
+      activeSpeaker: id.nullable(),
     }),
   ],
   setRtpCapabilities: [z.strictObject({ rtpCapabilities }), empty],
@@ -99,7 +142,8 @@ export const clientRequests = {
   restartIce: [transportRef, z.strictObject({ iceParameters })],
   produce: [
     z.strictObject({ transportId: id, kind: z.enum(kinds), rtpParameters, source: z.enum(sources), paused: z.boolean().optional() }),
-    z.strictObject({ producerId: id }),
+    /** paused: the server created it paused (a student joining muted): the client pauses its side. */
+    z.strictObject({ producerId: id, paused: z.boolean() }),
   ],
   closeProducer: [producerRef, empty],
   pauseProducer: [producerRef, empty],
@@ -118,6 +162,26 @@ export const clientRequests = {
   /** Teacher only: record every participant's media into files, until stopRecording or the room ends. */
   startRecording: [empty, z.strictObject({ recordingId: id })],
   stopRecording: [empty, z.strictObject({ recordingId: id })],
+
+  // The class: hands, chat, and the teacher's controls (teacher only: `forbidden` otherwise).
+  raiseHand: [empty, empty],
+  /** Lowers one's own hand, or (teacher) another peer's. */
+  lowerHand: [z.strictObject({ peerId: id.optional() }), empty],
+  sendChat: [z.strictObject({ text: z.string().min(1).max(chatTextMax) }), z.strictObject({ message: chatMessage })],
+  /** Teacher: change some of the room's rules; answers the whole policy. */
+  setRoomPolicy: [roomPolicy.partial(), z.strictObject({ policy: roomPolicy })],
+  /** Teacher: pause a student's microphone (the student may unmute again only if the policy lets it). */
+  mutePeer: [z.strictObject({ peerId: id }), empty],
+  /** Teacher: pause every student's microphone. */
+  muteAll: [empty, z.strictObject({ muted: z.number().int().nonnegative() })],
+  /** Teacher: close a student's camera, screen share or microphone producer. */
+  stopPeerSource: [z.strictObject({ peerId: id, source: z.enum(sources) }), empty],
+  /** Teacher: let a student unmute (allowed: true) or take it back (false, which also mutes). */
+  allowSpeak: [z.strictObject({ peerId: id, allowed: z.boolean() }), empty],
+  /** Teacher: remove a peer; its user may not rejoin for SFU_REMOVE_BAN_SEC. */
+  removePeer: [z.strictObject({ peerId: id, reason: z.string().max(200).optional() }), empty],
+  /** Teacher: end the class for everyone (the room closes; clients do not reconnect). */
+  endClass: [empty, empty],
 } as const;
 
 export type ClientMethod = keyof typeof clientRequests;
@@ -160,14 +224,29 @@ export const notifications = {
   /** The server closed one of the peer's own producers (e.g. its transport closed). */
   producerClosed: z.strictObject({ producerId: id }),
   activeSpeaker: z.strictObject({ peerId: id.nullable() }),
+  /** A peer's hand or speak permission changed. */
+  peerUpdated: z.strictObject({ peer: peerInfo }),
+  roomPolicy: z.strictObject({ policy: roomPolicy }),
+  chat: z.strictObject({ message: chatMessage }),
+  /**
+   * The teacher acted on this peer's media: its microphone muted (the client pauses its producer),
+   * a source stopped (the client closes it), or its permission to unmute granted or taken back.
+   */
+  moderated: z.strictObject({
+    action: z.enum(['muted', 'stopped', 'speakAllowed', 'speakRevoked']),
+    source: z.enum(sources).optional(),
+    producerId: id.optional(),
+  }),
+  /** This peer was removed by the teacher; the socket closes with 4005 next. */
+  removed: z.strictObject({ reason: z.string(), banSeconds: z.number().int().nonnegative() }),
   recordingStarted: z.strictObject({ recordingId: id }),
   recordingStopped: z.strictObject({ recordingId: id }),
   /** ffmpeg crashed, the disk is full, ffmpeg is missing...: the class goes on, unrecorded. */
   recordingFailed: z.strictObject({ recordingId: id, reason: z.string() }),
   /** Sent just before the server closes the socket because of this error (e.g. a bad token). */
   error: z.strictObject({ code: z.enum(errorCodes), message: z.string() }),
-  /** The room is going away (server shutdown, worker failure): reconnect later or elsewhere. */
-  roomClosed: z.strictObject({ reason: z.string() }),
+  /** The room is going away (server shutdown, worker failure, or the class ended: see `ended`). */
+  roomClosed: z.strictObject({ reason: z.string(), ended: z.boolean() }),
 } as const;
 export type NotificationMethod = keyof typeof notifications;
 export type NotificationData<M extends NotificationMethod> = z.infer<(typeof notifications)[M]>;
@@ -186,4 +265,8 @@ export const closeCodes = {
   replaced: 4003,
   /** Server shutting down or room rebuilt: reconnect. */
   goingAway: 1001,
+  /** The teacher ended the class: do not reconnect. */
+  classEnded: 4004,
+  /** The teacher removed this peer: do not reconnect. */
+  removed: 4005,
 } as const;

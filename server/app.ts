@@ -52,7 +52,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   const rooms = new RoomRegistry(
     pool,
     {
-      maxPeers: config.rooms.maxPeers,
+      limits: config.rooms,
       resumeGraceMs: config.signaling.resumeGraceMs,
       logger,
       onTransportFailure: (kind) => metrics.transportFailures.inc({ kind }),

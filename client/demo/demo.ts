@@ -1,5 +1,7 @@
-// The demo page: join a class, see everyone, publish camera / microphone / screen.
+// The demo page: join a class, see everyone, publish camera / microphone / screen, raise a hand,
+// chat; a teacher also gets the participant controls, the hand queue, lock, record and end class.
 // Also accepts /?room=R&name=N&role=ROLE&autojoin=1 to join and publish at once.
+import type { ChatMessage } from '../../protocol/schema.js';
 import { Classroom, type RemoteTrack, type Source } from '../sdk/index.js';
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
@@ -8,6 +10,9 @@ const grid = $<HTMLElement>('#grid');
 const stateEl = $<HTMLElement>('#state');
 const errorEl = $<HTMLElement>('#error');
 const controls = $<HTMLElement>('#controls');
+const teacherControls = $<HTMLElement>('#teacher-controls');
+const side = $<HTMLElement>('#side');
+const noticeEl = $<HTMLElement>('#notice');
 let room: Classroom | undefined;
 
 declare global {
@@ -18,6 +23,100 @@ declare global {
 
 function showError(err: unknown): void {
   errorEl.textContent = err instanceof Error ? err.message : String(err);
+}
+
+function notice(text: string): void {
+  noticeEl.textContent = text;
+}
+
+const isTeacher = () => room?.role === 'teacher';
+
+function button(label: string, action: string, onClick: () => Promise<unknown>): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'small';
+  b.dataset.action = action;
+  b.textContent = label;
+  b.onclick = () => void onClick().catch(showError);
+  return b;
+}
+
+/** The participant list: name, role, hand, and for a teacher the controls on each student. */
+function renderPeople(): void {
+  const r = room;
+  const list = $<HTMLElement>('#people');
+  list.replaceChildren();
+  if (!r) return;
+  for (const p of r.peers.values()) {
+    const li = document.createElement('li');
+    li.dataset.peerId = p.id;
+    li.classList.toggle('speaking', r.activeSpeaker === p.id);
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = `${p.name} (${p.role})${p.handRaisedAt !== null ? ' ✋' : ''}`;
+    li.append(name);
+    if (isTeacher() && p.role !== 'teacher') {
+      const sources = new Set(r.remoteTracks.filter((t) => t.peerId === p.id).map((t) => t.source));
+      if (sources.has('mic')) li.append(button('Mute', 'mute', () => r.mutePeer(p.id)));
+      if (sources.has('cam')) li.append(button('Stop camera', 'stop-cam', () => r.stopPeerSource(p.id, 'cam')));
+      if (sources.has('screen')) li.append(button('Stop screen', 'stop-screen', () => r.stopPeerSource(p.id, 'screen')));
+      li.append(
+        p.speakAllowed
+          ? button('Revoke speak', 'revoke-speak', () => r.allowSpeak(p.id, false))
+          : button('Allow speak', 'allow-speak', () => r.allowSpeak(p.id, true)),
+      );
+      li.append(button('Remove', 'remove', () => r.removePeer(p.id)));
+    }
+    list.append(li);
+  }
+  renderHands();
+}
+
+/** Raised hands, first raised first; the teacher can give the floor or lower a hand. */
+function renderHands(): void {
+  const r = room;
+  const list = $<HTMLElement>('#hands');
+  list.replaceChildren();
+  if (!r) return;
+  const mine = r.handRaisedAt !== null && r.peerId ? [{ id: r.peerId, name: 'You', handRaisedAt: r.handRaisedAt }] : [];
+  const queue = [...r.handQueue, ...mine].sort((a, b) => a.handRaisedAt! - b.handRaisedAt!);
+  for (const p of queue) {
+    const li = document.createElement('li');
+    li.dataset.peerId = p.id;
+    li.textContent = p.name;
+    if (isTeacher()) {
+      li.append(button('Allow speak', 'allow-speak', () => r.allowSpeak(p.id, true)));
+      li.append(button('Lower', 'lower', () => r.lowerHand(p.id)));
+    }
+    list.append(li);
+  }
+  const hand = $<HTMLButtonElement>('#toggle-hand');
+  hand.setAttribute('aria-pressed', String(r.handRaisedAt !== null));
+  hand.textContent = r.handRaisedAt !== null ? 'Lower hand' : 'Raise hand';
+}
+
+function addChat(m: ChatMessage): void {
+  const log = $<HTMLElement>('#chat-log');
+  const li = document.createElement('li');
+  li.dataset.seq = String(m.seq);
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = m.peerId === room?.peerId ? 'You' : m.name;
+  li.append(who, document.createTextNode(m.text)); // text, never HTML
+  const next = [...log.children].find((el) => Number((el as HTMLElement).dataset.seq) > m.seq);
+  log.insertBefore(li, next ?? null);
+  li.scrollIntoView({ block: 'nearest' });
+}
+
+function resetPage(message: string): void {
+  for (const el of grid.querySelectorAll('figure.tile:not(#local)')) el.remove();
+  $<HTMLElement>('#local').hidden = true;
+  $<HTMLElement>('#chat-log').replaceChildren();
+  form.hidden = false;
+  controls.hidden = true;
+  teacherControls.hidden = true;
+  side.hidden = true;
+  notice(message);
 }
 
 async function fetchToken(roomId: string, name: string, role: string, userId: string): Promise<string> {
@@ -81,22 +180,45 @@ function setPaused(t: RemoteTrack, paused: boolean): void {
   } else if (!paused) badge?.remove();
 }
 
-function toggleButton(id: string, source: Source, on: string, off: string): void {
-  const button = $<HTMLButtonElement>(id);
-  button.onclick = async () => {
-    if (!room) return;
+const sourceButtons: Record<Source, { id: string; on: string; off: string }> = {
+  mic: { id: '#toggle-mic', on: 'Mute', off: 'Unmute' },
+  cam: { id: '#toggle-cam', on: 'Stop camera', off: 'Start camera' },
+  screen: { id: '#toggle-screen', on: 'Stop sharing', off: 'Share screen' },
+};
+
+/** Buttons show what the SDK says, so that the teacher's actions on us show as well. */
+function syncButtons(): void {
+  for (const [source, b] of Object.entries(sourceButtons) as [Source, (typeof sourceButtons)[Source]][]) {
+    const live = Boolean(room?.localTrack(source)) && !room?.isPaused(source);
+    const el = $<HTMLButtonElement>(b.id);
+    el.setAttribute('aria-pressed', String(source === 'screen' ? live : !live));
+    el.textContent = live ? b.on : b.off;
+  }
+  const cam = room?.localTrack('cam');
+  $<HTMLElement>('#local').hidden = !cam;
+  const preview = $<HTMLVideoElement>('#local-video');
+  if (cam && (preview.srcObject as MediaStream | null)?.getVideoTracks()[0] !== cam) preview.srcObject = new MediaStream([cam]);
+}
+
+function toggleButton(source: Source): void {
+  $<HTMLButtonElement>(sourceButtons[source].id).onclick = async () => {
+    const r = room;
+    if (!r) return;
     try {
-      const pressed = button.getAttribute('aria-pressed') === 'true';
       if (source === 'screen') {
-        if (pressed) await room.unpublish('screen');
-        else await room.publishScreen();
-      } else if (pressed) await room.unmute(source);
-      else await room.mute(source);
-      button.setAttribute('aria-pressed', String(!pressed));
-      button.textContent = pressed ? on : off;
+        if (r.localTrack('screen')) await r.unpublish('screen');
+        else await r.publishScreen();
+      } else if (!r.localTrack(source)) {
+        await (source === 'cam' ? r.publishCamera() : r.publishMicrophone());
+      } else if (r.isPaused(source)) {
+        await r.unmute(source);
+      } else {
+        await r.mute(source);
+      }
     } catch (err) {
       showError(err);
     }
+    syncButtons();
   };
 }
 
@@ -114,14 +236,47 @@ async function join(roomId: string, name: string, role: string, publish: boolean
     stateEl.dataset.state = s;
     stateEl.textContent = s;
   });
-  room.on('peerJoined', (p) => tileFor(p.id, p.name));
-  room.on('peerLeft', (id) => grid.querySelector(`figure[data-peer-id="${CSS.escape(id)}"]`)?.remove());
-  room.on('track', addTrack);
-  room.on('trackEnded', removeTrack);
+  room.on('peerJoined', (p) => {
+    tileFor(p.id, p.name);
+    renderPeople();
+  });
+  room.on('peerLeft', (id) => {
+    grid.querySelector(`figure[data-peer-id="${CSS.escape(id)}"]`)?.remove();
+    renderPeople();
+  });
+  room.on('peerUpdated', renderPeople);
+  room.on('track', (t) => {
+    addTrack(t);
+    renderPeople();
+  });
+  room.on('trackEnded', (t) => {
+    removeTrack(t);
+    renderPeople();
+  });
+  room.on('chat', addChat);
+  room.on('policy', (p) => {
+    $<HTMLInputElement>('#policy-locked').checked = p.locked;
+    $<HTMLInputElement>('#policy-unmute').checked = p.studentsMayUnmute;
+  });
+  room.on('moderated', (m) => {
+    const what = { muted: 'muted your microphone', stopped: `stopped your ${m.source === 'cam' ? 'camera' : m.source === 'screen' ? 'screen share' : 'microphone'}`, speakAllowed: 'lets you speak', speakRevoked: 'took back your permission to speak' }[m.action];
+    notice(`The teacher ${what}.`);
+    syncButtons();
+    renderHands();
+  });
+  room.on('recording', (r) => {
+    const b = $<HTMLButtonElement>('#toggle-record');
+    b.setAttribute('aria-pressed', String(r.state === 'started'));
+    b.textContent = r.state === 'started' ? 'Stop recording' : 'Record';
+    if (r.state === 'failed') showError(`recording failed: ${r.reason ?? 'unknown'}`);
+  });
+  room.on('removed', (r) => resetPage(`You were removed from the class: ${r.reason}. You may rejoin in ${r.banSeconds} s.`));
+  room.on('classEnded', ({ reason }) => resetPage(`The class has ended (${reason}).`));
   room.on('trackPaused', (t) => setPaused(t, true));
   room.on('trackResumed', (t) => setPaused(t, false));
   room.on('activeSpeaker', (peerId) => {
     for (const tile of grid.querySelectorAll<HTMLElement>('figure.tile')) tile.classList.toggle('speaking', tile.dataset.peerId === peerId);
+    for (const li of document.querySelectorAll<HTMLElement>('#people li')) li.classList.toggle('speaking', li.dataset.peerId === peerId);
   });
   room.on('localSourceClosed', (s) => showError(`your ${s} was stopped`));
   room.on('transportPath', () => {
@@ -134,14 +289,18 @@ async function join(roomId: string, name: string, role: string, publish: boolean
   });
   await room.join();
   form.hidden = true;
-  controls.hidden = role === 'observer';
+  notice('');
+  controls.hidden = false;
+  for (const id of ['#toggle-mic', '#toggle-cam', '#toggle-screen']) $<HTMLElement>(id).hidden = role === 'observer';
+  teacherControls.hidden = room.role !== 'teacher';
+  side.hidden = false;
+  for (const m of room.chat) addChat(m);
+  renderPeople();
   if (publish && role !== 'observer') {
     await room.publishCamera();
     await room.publishMicrophone();
-    const local = $<HTMLVideoElement>('#local-video');
-    local.srcObject = new MediaStream([room.localTrack('cam')!]);
-    $<HTMLElement>('#local').hidden = false;
   }
+  syncButtons();
 }
 
 form.onsubmit = (ev) => {
@@ -149,15 +308,32 @@ form.onsubmit = (ev) => {
   const data = new FormData(form);
   join(String(data.get('room')), String(data.get('name')), String(data.get('role')), true).catch(showError);
 };
-toggleButton('#toggle-mic', 'mic', 'Mute', 'Unmute');
-toggleButton('#toggle-cam', 'cam', 'Stop camera', 'Start camera');
-toggleButton('#toggle-screen', 'screen', 'Share screen', 'Stop sharing');
+for (const source of ['mic', 'cam', 'screen'] as const) toggleButton(source);
 $<HTMLButtonElement>('#leave').onclick = async () => {
   await room?.leave();
-  for (const el of grid.querySelectorAll('figure.tile:not(#local)')) el.remove();
-  $<HTMLElement>('#local').hidden = true;
-  form.hidden = false;
-  controls.hidden = true;
+  resetPage('');
+};
+$<HTMLButtonElement>('#toggle-hand').onclick = () => {
+  const r = room;
+  if (!r) return;
+  void (r.handRaisedAt !== null ? r.lowerHand() : r.raiseHand()).catch(showError);
+};
+$<HTMLFormElement>('#chat-form').onsubmit = (ev) => {
+  ev.preventDefault();
+  const input = $<HTMLInputElement>('#chat-form input[name="text"]');
+  const text = input.value;
+  if (!room || !text.trim()) return;
+  room.sendChat(text).then(() => (input.value = ''), showError);
+};
+$<HTMLInputElement>('#policy-locked').onchange = (ev) => void room?.setRoomPolicy({ locked: (ev.target as HTMLInputElement).checked }).catch(showError);
+$<HTMLInputElement>('#policy-unmute').onchange = (ev) => void room?.setRoomPolicy({ studentsMayUnmute: (ev.target as HTMLInputElement).checked }).catch(showError);
+$<HTMLButtonElement>('#mute-all').onclick = () => void room?.muteAll().then((n) => notice(`Muted ${n} microphone(s).`), showError);
+$<HTMLButtonElement>('#toggle-record').onclick = (ev) => {
+  const recording = (ev.target as HTMLElement).getAttribute('aria-pressed') === 'true';
+  void (recording ? room?.stopRecording() : room?.startRecording())?.catch(showError);
+};
+$<HTMLButtonElement>('#end-class').onclick = () => {
+  if (confirm('End the class for everyone?')) void room?.endClass().catch(showError);
 };
 
 const params = new URLSearchParams(location.search);

@@ -1,5 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
-import type { ClientResponseData, PeerInfo, ServerRequestData } from '../../protocol/schema.js';
+import type { ChatMessage, ClientResponseData, NotificationData, PeerInfo, RoomPolicy, ServerRequestData } from '../../protocol/schema.js';
 import { closeCodes } from '../../protocol/schema.js';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
@@ -47,6 +47,16 @@ export type ClassroomEvents = {
   trackResumed: [RemoteTrack];
   layersChanged: [{ consumerId: string; spatialLayer: number | null; temporalLayer: number | null }];
   activeSpeaker: [string | null];
+  /** A peer's hand or speak permission changed (also our own: compare with peerId). */
+  peerUpdated: [PeerInfo];
+  policy: [RoomPolicy];
+  chat: [ChatMessage];
+  /** The teacher muted or stopped one of our sources, or gave or took our right to unmute. */
+  moderated: [NotificationData<'moderated'>];
+  /** The teacher removed us; no reconnecting (the user is banned for banSeconds). */
+  removed: [{ reason: string; banSeconds: number }];
+  /** The teacher ended the class; no reconnecting. */
+  classEnded: [{ reason: string }];
   /** The room's recording started, stopped, or failed (with the reason). */
   recording: [{ state: 'started' | 'stopped' | 'failed'; recordingId: string; reason?: string }];
   /** One of our own producers was closed by the server. */
@@ -92,10 +102,20 @@ export class Classroom extends Emitter<ClassroomEvents> {
   role: string | undefined;
   state: ConnectionState = 'new';
   readonly peers = new Map<string, PeerInfo>();
+  /** The room's rules, as the teacher last set them. */
+  policy: RoomPolicy | undefined;
+  /** Chat messages, oldest first (history from the join, then live). */
+  readonly chat: ChatMessage[] = [];
+  /** Our own hand (ms since the epoch it went up, or null) and speak permission. */
+  handRaisedAt: number | null = null;
+  speakAllowed = false;
+  activeSpeaker: string | null = null;
   private device: Device | undefined;
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<Source, types.Producer>();
+  /** Producers the server created paused (a student joining muted), by id. */
+  private readonly pausedByServer = new Set<string>();
   private readonly consumers = new Map<string, { consumer: types.Consumer; remote: RemoteTrack }>();
   private session: { peerId: string; sessionToken: string } | undefined;
   private leaving = false;
@@ -125,7 +145,26 @@ export class Classroom extends Emitter<ClassroomEvents> {
       if (c) this.emit('trackResumed', c.remote);
     });
     this.socket.on('consumerLayersChanged', (d) => this.emit('layersChanged', d));
-    this.socket.on('activeSpeaker', ({ peerId }) => this.emit('activeSpeaker', peerId));
+    this.socket.on('activeSpeaker', ({ peerId }) => {
+      this.activeSpeaker = peerId;
+      this.emit('activeSpeaker', peerId);
+    });
+    this.socket.on('peerUpdated', ({ peer }) => this.updatePeer(peer));
+    this.socket.on('roomPolicy', ({ policy }) => {
+      this.policy = policy;
+      this.emit('policy', policy);
+    });
+    this.socket.on('chat', ({ message }) => this.addChat(message));
+    this.socket.on('moderated', (m) => this.onModerated(m));
+    this.socket.on('removed', (r) => {
+      this.leaving = true; // the socket closes next: do not reconnect
+      this.emit('removed', r);
+    });
+    this.socket.on('roomClosed', ({ reason, ended }) => {
+      if (!ended) return; // a server going away: the reconnect loop handles it
+      this.leaving = true;
+      this.emit('classEnded', { reason });
+    });
     this.socket.on('producerClosed', ({ producerId }) => {
       for (const [source, p] of this.producers) {
         if (p.id === producerId) {
@@ -159,11 +198,25 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return this.producers.get(source)?.track ?? null;
   }
 
+  /** Whether our producer of a source is paused (muted by us, by the teacher, or on joining). */
+  isPaused(source: Source): boolean {
+    return this.producers.get(source)?.paused ?? false;
+  }
+
+  /** Rejects with the server's reason (forbidden: locked or removed; room_full...) and stays out. */
   async join(): Promise<void> {
     this.leaving = false;
     this.setState('connecting');
-    await this.socket.connect(await this.wsUrl());
-    await this.joinFresh();
+    try {
+      await this.socket.connect(await this.wsUrl());
+      await this.joinFresh();
+    } catch (err) {
+      this.leaving = true; // not a dropped connection: no reconnecting
+      this.socket.close(1000, 'join failed');
+      this.teardownMedia(true);
+      this.setState('disconnected');
+      throw err;
+    }
     this.setState('connected');
   }
 
@@ -201,6 +254,10 @@ export class Classroom extends Emitter<ClassroomEvents> {
       stopTracks: false,
     });
     this.producers.set(source, producer);
+    if (this.pausedByServer.delete(producer.id)) {
+      producer.pause();
+      this.emit('moderated', { action: 'muted', source, producerId: producer.id });
+    }
   }
 
   async mute(source: Source): Promise<void> {
@@ -210,11 +267,12 @@ export class Classroom extends Emitter<ClassroomEvents> {
     await this.socket.request('pauseProducer', { producerId: p.id });
   }
 
+  /** Refused with `forbidden` when the class does not let students unmute themselves. */
   async unmute(source: Source): Promise<void> {
     const p = this.producers.get(source);
     if (!p || !p.paused) return;
-    p.resume();
     await this.socket.request('resumeProducer', { producerId: p.id });
+    p.resume();
   }
 
   async unpublish(source: Source): Promise<void> {
@@ -273,6 +331,60 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return (await this.socket.request('stopRecording', {})).recordingId;
   }
 
+  // ---- The class ------------------------------------------------------------------------------
+
+  async raiseHand(): Promise<void> {
+    await this.socket.request('raiseHand', {});
+  }
+
+  /** Lowers our hand, or (teacher) another peer's. */
+  async lowerHand(peerId?: string): Promise<void> {
+    await this.socket.request('lowerHand', peerId ? { peerId } : {});
+  }
+
+  async sendChat(text: string): Promise<ChatMessage> {
+    const { message } = await this.socket.request('sendChat', { text });
+    this.addChat(message);
+    return message;
+  }
+
+  /** Peers with a raised hand, first raised first. */
+  get handQueue(): PeerInfo[] {
+    return [...this.peers.values()].filter((p) => p.handRaisedAt !== null).sort((a, b) => a.handRaisedAt! - b.handRaisedAt!);
+  }
+
+  // Teacher only (the server answers `forbidden` to anyone else).
+
+  async setRoomPolicy(change: Partial<RoomPolicy>): Promise<RoomPolicy> {
+    const { policy } = await this.socket.request('setRoomPolicy', change);
+    this.policy = policy;
+    return policy;
+  }
+
+  async mutePeer(peerId: string): Promise<void> {
+    await this.socket.request('mutePeer', { peerId });
+  }
+
+  async muteAll(): Promise<number> {
+    return (await this.socket.request('muteAll', {})).muted;
+  }
+
+  async stopPeerSource(peerId: string, source: Source): Promise<void> {
+    await this.socket.request('stopPeerSource', { peerId, source });
+  }
+
+  async allowSpeak(peerId: string, allowed: boolean): Promise<void> {
+    await this.socket.request('allowSpeak', { peerId, allowed });
+  }
+
+  async removePeer(peerId: string, reason?: string): Promise<void> {
+    await this.socket.request('removePeer', reason ? { peerId, reason } : { peerId });
+  }
+
+  async endClass(): Promise<void> {
+    await this.socket.request('endClass', {});
+  }
+
   async leave(): Promise<void> {
     this.leaving = true;
     if (this.socket.connected) await this.socket.request('leave', {}).catch(() => undefined);
@@ -305,6 +417,10 @@ export class Classroom extends Emitter<ClassroomEvents> {
   private acceptJoin(answer: ClientResponseData<'join'>): void {
     this.peerId = answer.peerId;
     this.role = answer.role;
+    this.policy = answer.policy;
+    this.activeSpeaker = answer.activeSpeaker;
+    const known = new Set(this.chat.map((m) => m.seq));
+    for (const m of answer.chat) if (!known.has(m.seq)) this.addChat(m);
     this.session = { peerId: answer.peerId, sessionToken: answer.sessionToken };
     const seen = new Set(answer.peers.map((p) => p.id));
     for (const id of [...this.peers.keys()]) if (!seen.has(id)) this.dropPeer(id);
@@ -334,7 +450,10 @@ export class Classroom extends Emitter<ClassroomEvents> {
       transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
         this.socket
           .request('produce', { transportId: transport.id, kind, rtpParameters: rtpParameters as never, source: appData.source as Source })
-          .then(({ producerId }) => ok({ id: producerId }), fail);
+          .then(({ producerId, paused }) => {
+            if (paused) this.pausedByServer.add(producerId);
+            ok({ id: producerId });
+          }, fail);
       });
     }
     this.watchIce(transport, direction);
@@ -469,6 +588,41 @@ export class Classroom extends Emitter<ClassroomEvents> {
     this.emit('track', remote);
   }
 
+  private updatePeer(peer: PeerInfo): void {
+    if (peer.id === this.peerId) {
+      this.handRaisedAt = peer.handRaisedAt;
+      this.speakAllowed = peer.speakAllowed;
+    } else {
+      this.peers.set(peer.id, peer);
+    }
+    this.emit('peerUpdated', peer);
+  }
+
+  private addChat(message: ChatMessage): void {
+    if (this.chat.some((m) => m.seq === message.seq)) return;
+    this.chat.push(message);
+    this.chat.sort((a, b) => a.seq - b.seq);
+    if (this.chat.length > 500) this.chat.splice(0, this.chat.length - 500);
+    this.emit('chat', message);
+  }
+
+  /** The server already paused or closed the producer; bring our side in line. */
+  private onModerated(m: NotificationData<'moderated'>): void {
+    const p = m.source ? this.producers.get(m.source) : undefined;
+    if (p && (!m.producerId || p.id === m.producerId)) {
+      if (m.action === 'muted') p.pause();
+      if (m.action === 'stopped') {
+        this.producers.delete(m.source!);
+        p.close();
+        p.track?.stop();
+        this.emit('localSourceClosed', m.source!);
+      }
+    }
+    if (m.action === 'speakAllowed') this.speakAllowed = true;
+    if (m.action === 'speakRevoked') this.speakAllowed = false;
+    this.emit('moderated', m);
+  }
+
   private dropConsumer(consumerId: string): void {
     const c = this.consumers.get(consumerId);
     if (!c) return;
@@ -497,8 +651,14 @@ export class Classroom extends Emitter<ClassroomEvents> {
   // ---- Reconnecting --------------------------------------------------------------------------
 
   private onSocketClosed(code: number): void {
+    if (this.leaving && (code === closeCodes.removed || code === closeCodes.classEnded)) {
+      this.teardownMedia(true);
+      this.session = undefined;
+      this.setState('disconnected');
+      return;
+    }
     if (this.leaving || this.reconnecting) return;
-    if (code === closeCodes.unauthorized || code === closeCodes.replaced) {
+    if (code === closeCodes.unauthorized || code === closeCodes.replaced || code === closeCodes.removed || code === closeCodes.classEnded) {
       // Retrying cannot help: the token is bad, or this session continues in another tab.
       this.teardownMedia(true);
       this.setState('disconnected');
@@ -525,6 +685,13 @@ export class Classroom extends Emitter<ClassroomEvents> {
         } catch (err) {
           this.emit('error', err as Error);
           if (this.socket.connected) this.socket.close(1000, 'retrying');
+          // Locked, or removed and banned: retrying cannot help.
+          if (err instanceof SignalingError && err.code === 'forbidden') {
+            this.teardownMedia(true);
+            this.session = undefined;
+            this.setState('disconnected');
+            return;
+          }
         }
       }
     } finally {

@@ -31,6 +31,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         continue;
       }
       setPath(raw, v.path, Number(text));
+    } else if (v.kind === 'number') {
+      if (!/^\d+(\.\d+)?$/.test(text)) {
+        problems.push(`${v.name}=${JSON.stringify(text)}: expected ${v.allowed}`);
+        continue;
+      }
+      setPath(raw, v.path, Number(text));
     } else if (v.kind === 'bool') {
       if (text !== 'true' && text !== 'false') {
         problems.push(`${v.name}=${JSON.stringify(text)}: expected ${v.allowed}`);

@@ -50,7 +50,23 @@ export const configSchema = z
       rateLimitPerSec: z.number().int().min(1).max(100_000),
       rateLimitBurst: z.number().int().min(1).max(100_000),
     }),
-    rooms: z.object({ maxPeers: z.number().int().min(1).max(10_000) }),
+    rooms: z.object({
+      /** Participants per room; teachers are let in beyond it. */
+      maxPeers: z.number().int().min(1).max(10_000),
+      /** Peers publishing at least one source per room; teachers are let publish beyond it. */
+      maxPublishers: z.number().int().min(1).max(10_000),
+      /** A peer the teacher removed may not rejoin the room with the same user id for this long. */
+      removeBanSec: z.number().int().min(0).max(7 * 86_400),
+      /** The room policy a new room starts with (the teacher may change it). */
+      joinMuted: z.boolean(),
+      studentsMayUnmute: z.boolean(),
+      maxScreenShares: z.number().int().min(1).max(16),
+      /** Chat: messages kept for late joiners, longest message, and per-peer rate. */
+      chatHistory: z.number().int().min(0).max(1000),
+      chatMaxLength: z.number().int().min(1).max(4000),
+      chatRatePerSec: z.number().min(0.01).max(100),
+      chatBurst: z.number().int().min(1).max(1000),
+    }),
     recording: z.object({
       /** Where recordings go: one folder per recording, with recording.json and the files. */
       dir: z.string().min(1),
@@ -139,7 +155,18 @@ export const defaultConfig: Config = {
     rateLimitPerSec: 50,
     rateLimitBurst: 100,
   },
-  rooms: { maxPeers: 100 },
+  rooms: {
+    maxPeers: 100,
+    maxPublishers: 50,
+    removeBanSec: 600,
+    joinMuted: true,
+    studentsMayUnmute: true,
+    maxScreenShares: 1,
+    chatHistory: 50,
+    chatMaxLength: 1000,
+    chatRatePerSec: 1,
+    chatBurst: 5,
+  },
   recording: { dir: 'recordings', ffmpegPath: 'ffmpeg', minPort: 46000, maxPort: 46999 },
   turn: {
     port: 3478,
@@ -155,7 +182,7 @@ export const defaultConfig: Config = {
   shutdownTimeoutMs: 10_000,
 };
 
-type Kind = 'string' | 'int' | 'bool' | 'list';
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
 export interface EnvVar {
   name: string;
   path: readonly string[];
@@ -188,6 +215,15 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_RATE_LIMIT_PER_SEC', path: ['signaling', 'rateLimitPerSec'], kind: 'int', allowed: 'an integer from 1 to 100000' },
   { name: 'SFU_RATE_LIMIT_BURST', path: ['signaling', 'rateLimitBurst'], kind: 'int', allowed: 'an integer from 1 to 100000' },
   { name: 'SFU_ROOM_MAX_PEERS', path: ['rooms', 'maxPeers'], kind: 'int', allowed: 'an integer from 1 to 10000' },
+  { name: 'SFU_ROOM_MAX_PUBLISHERS', path: ['rooms', 'maxPublishers'], kind: 'int', allowed: 'an integer from 1 to 10000' },
+  { name: 'SFU_REMOVE_BAN_SEC', path: ['rooms', 'removeBanSec'], kind: 'int', allowed: 'an integer from 0 to 604800' },
+  { name: 'SFU_STUDENTS_JOIN_MUTED', path: ['rooms', 'joinMuted'], kind: 'bool', allowed: 'true or false' },
+  { name: 'SFU_STUDENTS_MAY_UNMUTE', path: ['rooms', 'studentsMayUnmute'], kind: 'bool', allowed: 'true or false' },
+  { name: 'SFU_MAX_SCREEN_SHARES', path: ['rooms', 'maxScreenShares'], kind: 'int', allowed: 'an integer from 1 to 16' },
+  { name: 'SFU_CHAT_HISTORY', path: ['rooms', 'chatHistory'], kind: 'int', allowed: 'an integer from 0 to 1000' },
+  { name: 'SFU_CHAT_MAX_LENGTH', path: ['rooms', 'chatMaxLength'], kind: 'int', allowed: 'an integer from 1 to 4000' },
+  { name: 'SFU_CHAT_RATE_PER_SEC', path: ['rooms', 'chatRatePerSec'], kind: 'number', allowed: 'a number from 0.01 to 100' },
+  { name: 'SFU_CHAT_BURST', path: ['rooms', 'chatBurst'], kind: 'int', allowed: 'an integer from 1 to 1000' },
   { name: 'SFU_RECORDINGS_DIR', path: ['recording', 'dir'], kind: 'string', allowed: 'a directory the server may write to' },
   { name: 'SFU_FFMPEG_PATH', path: ['recording', 'ffmpegPath'], kind: 'string', allowed: 'the ffmpeg executable' },
   { name: 'SFU_RECORDING_MIN_PORT', path: ['recording', 'minPort'], kind: 'int', allowed: 'an integer from 1 to 65535' },

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import type { NotificationData, NotificationMethod, PeerInfo, ServerMethod, ServerRequestData } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
+import { RateLimiter } from '../util/rateLimiter.js';
 
 export type Source = 'mic' | 'cam' | 'screen';
 export type Direction = 'send' | 'recv';
@@ -47,17 +48,28 @@ export class Peer {
   readonly consuming = new Set<string>();
   graceTimer: NodeJS.Timeout | undefined;
   closed = false;
+  /** When the hand went up (ms since the epoch), or null. */
+  handRaisedAt: number | null = null;
+  /** The teacher let this student unmute whatever the room's policy says. */
+  speakAllowed = false;
 
   constructor(
     readonly id: string,
     readonly sessionToken: string,
     claims: TokenClaims,
     sink: PeerSink,
+    /** Chat messages this peer may send: its own bucket, apart from the socket's request limit. */
+    readonly chatLimiter: RateLimiter,
   ) {
     this.userId = claims.sub;
     this.name = claims.name;
     this.role = claims.role;
     this.sink = sink;
+  }
+
+  producerBySource(source: Source): types.Producer<ProducerData> | undefined {
+    for (const p of this.producers.values()) if (p.appData.source === source) return p;
+    return undefined;
   }
 
   info(): PeerInfo {
@@ -72,6 +84,8 @@ export class Peer {
         source: p.appData.source,
         paused: p.paused,
       })),
+      handRaisedAt: this.handRaisedAt,
+      speakAllowed: this.speakAllowed,
     };
   }
 

@@ -1,16 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
-import type { NotificationData, NotificationMethod } from '../../protocol/schema.js';
+import { closeCodes, type NotificationData, type NotificationMethod, type RoomPolicy } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
+import type { Config } from '../config/schema.js';
 import { badRequest, conflict, forbidden, notFound, roomFull } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { mediaCodecs } from '../media/codecs.js';
 import type { PoolWorker } from '../media/workerPool.js';
 import type { Recording } from '../recording/recording.js';
+import { RateLimiter } from '../util/rateLimiter.js';
+import type { BanList } from './banList.js';
+import { ChatLog } from './chatLog.js';
 import { Peer, type ConsumerData, type Direction, type PeerSink, type ProducerData, type Source } from './peer.js';
 
 export interface RoomOptions {
-  maxPeers: number;
+  /** Sizes, chat limits and the policy a new room starts with. */
+  limits: Config['rooms'];
+  /** Users removed by a teacher (shared by all rooms of the registry). */
+  bans: BanList;
   resumeGraceMs: number;
   logger: Logger;
   /** A transport's DTLS failed ('dtls') or its ICE got disconnected ('ice'), for metrics. */
@@ -30,10 +37,16 @@ const maxTransportsPerDirection = 2;
  */
 export class Room {
   readonly peers = new Map<string, Peer>();
-  private readonly log: Logger;
+  readonly log: Logger;
   closed = false;
   /** The recording in progress, if any (set by the RecordingService). */
   recording: Recording | undefined;
+  policy: RoomPolicy;
+  readonly chat: ChatLog;
+  /** The peer the ActiveSpeakerObserver last named, for late joiners. */
+  activeSpeaker: string | null = null;
+  /** Users whose microphone this room has seen: only a student's first one starts muted. */
+  private readonly micUsers = new Set<string>();
 
   private constructor(
     readonly id: string,
@@ -43,11 +56,23 @@ export class Room {
     private readonly opts: RoomOptions,
   ) {
     this.log = opts.logger.child({ room: id, worker: host.index });
+    const l = opts.limits;
+    this.policy = { locked: false, joinMuted: l.joinMuted, studentsMayUnmute: l.studentsMayUnmute, maxScreenShares: l.maxScreenShares };
+    this.chat = new ChatLog(l.chatHistory, l.chatMaxLength);
     speakerObserver.on('dominantspeaker', ({ producer }) => {
       const peerId = (producer.appData as ProducerData).peerId;
+      this.activeSpeaker = peerId;
       this.broadcast('activeSpeaker', { peerId });
     });
     router.on('workerclose', () => this.close('media worker closed'));
+  }
+
+  get limits(): Config['rooms'] {
+    return this.opts.limits;
+  }
+
+  get bans(): BanList {
+    return this.opts.bans;
   }
 
   static async create(id: string, host: PoolWorker, opts: RoomOptions): Promise<Room> {
@@ -60,10 +85,20 @@ export class Room {
 
   // ---- Membership ----------------------------------------------------------------------------
 
+  /**
+   * A new participant. Teachers get in past the lock and the size limit: a class must not lock out
+   * its own teacher.
+   */
   addPeer(claims: TokenClaims, sink: PeerSink): Peer {
     if (this.closed) throw conflict('room is closing; join again');
-    if (this.peers.size >= this.opts.maxPeers) throw roomFull(`room ${this.id} is full (${this.opts.maxPeers} participants)`);
-    const peer = new Peer(randomUUID(), randomBytes(24).toString('base64url'), claims, sink);
+    const banned = this.opts.bans.remainingMs(this.id, claims.sub);
+    if (banned > 0) throw forbidden(`removed from this class by the teacher; you may rejoin in ${Math.ceil(banned / 1000)} s`);
+    const teacher = claims.role === 'teacher';
+    if (this.policy.locked && !teacher) throw forbidden('the class is locked: no new participants');
+    const max = this.opts.limits.maxPeers;
+    if (this.peers.size >= max && !teacher) throw roomFull(`room ${this.id} is full (${max} participants)`);
+    const l = this.opts.limits;
+    const peer = new Peer(randomUUID(), randomBytes(24).toString('base64url'), claims, sink, new RateLimiter(l.chatRatePerSec, l.chatBurst));
     this.broadcast('peerJoined', { peer: peer.info() });
     this.peers.set(peer.id, peer);
     this.log.info({ peer: peer.id, user: peer.userId, role: peer.role }, 'peer joined');
@@ -100,18 +135,24 @@ export class Room {
     peer.close();
     this.log.info({ peer: peer.id, reason }, 'peer left');
     this.broadcast('peerLeft', { peerId: peer.id });
+    if (this.activeSpeaker === peer.id) {
+      this.activeSpeaker = null;
+      this.broadcast('activeSpeaker', { peerId: null });
+    }
     if (this.peers.size === 0) this.close('empty');
   }
 
-  close(reason: string): void {
+  /** `ended`: the teacher ended the class, and clients should not come back. */
+  close(reason: string, opts: { ended?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
+    const ended = opts.ended === true;
     // The files are finalized even though the router goes: ffmpeg is told to finish, not killed.
     void this.recording?.stop();
     for (const peer of this.peers.values()) {
       if (reason !== 'empty') {
-        peer.notify('roomClosed', { reason });
-        peer.sink?.close(1001, `room closed: ${reason}`);
+        peer.notify('roomClosed', { reason, ended });
+        peer.sink?.close(ended ? closeCodes.classEnded : closeCodes.goingAway, `room closed: ${reason}`.slice(0, 120));
       }
       peer.close();
     }
@@ -174,13 +215,24 @@ export class Room {
     const transport = this.transportOf(peer, req.transportId);
     if (transport.appData.direction !== 'send') throw badRequest('produce needs a send transport');
     if (sourceKind[req.source] !== req.kind) throw badRequest(`source ${req.source} must be ${sourceKind[req.source]}`);
-    for (const p of peer.producers.values()) {
-      if (p.appData.source === req.source) throw conflict(`already publishing ${req.source} (producer ${p.id})`);
+    const same = peer.producerBySource(req.source);
+    if (same) throw conflict(`already publishing ${req.source} (producer ${same.id})`);
+    const publishers = [...this.peers.values()].filter((p) => p.producers.size > 0).length;
+    const max = this.opts.limits.maxPublishers;
+    if (peer.producers.size === 0 && publishers >= max && peer.role !== 'teacher') {
+      throw roomFull(`the room has its maximum of ${max} publishers; you can still watch and listen`);
     }
+    if (req.source === 'screen') {
+      const shares = [...this.peers.values()].filter((p) => p.producerBySource('screen')).length;
+      if (shares >= this.policy.maxScreenShares) throw conflict(`${shares} screen share(s) running, the most this class allows; ask the teacher`);
+    }
+    // A student's microphone starts muted when it is their first in this room and the policy says
+    // so, or whenever they may not unmute themselves.
+    const muteMic = req.source === 'mic' && peer.role === 'student' && ((this.policy.joinMuted && !this.micUsers.has(peer.userId)) || !this.mayUnmute(peer));
     const producer = await transport.produce<ProducerData>({
       kind: req.kind,
       rtpParameters: req.rtpParameters,
-      paused: req.paused ?? false,
+      paused: (req.paused ?? false) || muteMic,
       appData: { peerId: peer.id, source: req.source },
     });
     peer.producers.set(producer.id, producer);
@@ -190,6 +242,7 @@ export class Room {
     producer.on('transportclose', () => {
       if (!peer.closed && !this.router.closed) peer.notify('producerClosed', { producerId: producer.id });
     });
+    if (req.source === 'mic') this.micUsers.add(peer.userId);
     if (producer.kind === 'audio') {
       await this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
     }
@@ -211,8 +264,16 @@ export class Room {
     return p;
   }
 
+  /** Whether a peer may unmute its microphone itself. */
+  mayUnmute(peer: Peer): boolean {
+    return peer.role !== 'student' || this.policy.studentsMayUnmute || peer.speakAllowed;
+  }
+
   async setProducerPaused(peer: Peer, producerId: string, paused: boolean): Promise<void> {
     const producer = this.producerOf(peer, producerId);
+    if (!paused && producer.appData.source === 'mic' && !this.mayUnmute(peer)) {
+      throw forbidden('students may not unmute themselves in this class; raise your hand and wait for the teacher');
+    }
     if (paused) await producer.pause();
     else await producer.resume();
     this.broadcast(paused ? 'producerPaused' : 'producerResumed', { peerId: peer.id, producerId }, peer);

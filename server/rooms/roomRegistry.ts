@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { WorkerPool } from '../media/workerPool.js';
+import { BanList } from './banList.js';
 import { Room, type RoomOptions } from './room.js';
 
 /**
@@ -10,10 +11,11 @@ import { Room, type RoomOptions } from './room.js';
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   private readonly opening = new Map<string, Promise<Room>>();
+  readonly bans = new BanList();
 
   constructor(
     private readonly pool: WorkerPool,
-    private readonly opts: Omit<RoomOptions, 'onClose'>,
+    private readonly opts: Omit<RoomOptions, 'onClose' | 'bans'>,
     private readonly log: Logger,
   ) {
     pool.on('workerDied', ({ index }) => {
@@ -43,6 +45,7 @@ export class RoomRegistry {
     if (!pending) {
       pending = Room.create(id, this.pool.leastLoaded(), {
         ...this.opts,
+        bans: this.bans,
         onClose: (room) => {
           if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
         },

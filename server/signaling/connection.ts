@@ -16,7 +16,7 @@ import type { PeerSink } from '../rooms/peer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { Metrics } from '../observability/metrics.js';
 import { handlers, type HandlerContext } from './handlers.js';
-import { RateLimiter } from './rateLimiter.js';
+import { RateLimiter } from '../util/rateLimiter.js';
 
 export interface ConnectionOptions {
   rooms: RoomRegistry;

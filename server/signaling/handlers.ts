@@ -1,8 +1,9 @@
 import type { types } from 'mediasoup';
 import type { ClientMethod, ClientRequestData, ClientResponseData } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
-import { conflict, forbidden, notFound, unauthorized } from '../errors.js';
+import { conflict, notFound, unauthorized } from '../errors.js';
 import type { RecordingService } from '../recording/recordingService.js';
+import * as moderation from '../rooms/moderation.js';
 import type { Peer, PeerSink } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
@@ -58,6 +59,9 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
       routerRtpCapabilities: room.router.rtpCapabilities as never,
       iceServers: ctx.iceServersFor(peer.userId),
       consumerIds: [...peer.consumers.values()].filter((c) => c.appData.acked).map((c) => c.id),
+      policy: room.policy,
+      chat: room.chat.history(),
+      activeSpeaker: room.activeSpeaker,
     };
   },
 
@@ -104,7 +108,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     const { room, peer } = joined(ctx);
     const producer = await room.produce(peer, { ...data, rtpParameters: data.rtpParameters as types.RtpParameters });
     ctx.afterReply(() => room.offerProducer(peer, producer));
-    return { producerId: producer.id };
+    return { producerId: producer.id, paused: producer.paused };
   },
 
   async closeProducer(ctx, data) {
@@ -164,14 +168,74 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
 
   async startRecording(ctx) {
     const { room, peer } = joined(ctx);
-    if (peer.role !== 'teacher') throw forbidden('only a teacher can record');
+    moderation.requireTeacher(peer, 'record');
     return { recordingId: ctx.recordings.start(room.id).id };
   },
 
   async stopRecording(ctx) {
     const { room, peer } = joined(ctx);
-    if (peer.role !== 'teacher') throw forbidden('only a teacher can stop a recording');
+    moderation.requireTeacher(peer, 'stop a recording');
     return { recordingId: (await ctx.recordings.stop(room.id)).id };
+  },
+
+  async raiseHand(ctx) {
+    const { room, peer } = joined(ctx);
+    moderation.raiseHand(room, peer);
+    return ok;
+  },
+
+  async lowerHand(ctx, data) {
+    const { room, peer } = joined(ctx);
+    moderation.lowerHand(room, peer, data.peerId);
+    return ok;
+  },
+
+  async sendChat(ctx, data) {
+    const { room, peer } = joined(ctx);
+    return { message: moderation.sendChat(room, peer, data.text) };
+  },
+
+  async setRoomPolicy(ctx, data) {
+    const { room, peer } = joined(ctx);
+    return { policy: moderation.setPolicy(room, peer, data) };
+  },
+
+  async mutePeer(ctx, data) {
+    const { room, peer } = joined(ctx);
+    await moderation.mutePeer(room, peer, data.peerId);
+    return ok;
+  },
+
+  async muteAll(ctx) {
+    const { room, peer } = joined(ctx);
+    return { muted: await moderation.muteAll(room, peer) };
+  },
+
+  async stopPeerSource(ctx, data) {
+    const { room, peer } = joined(ctx);
+    moderation.stopPeerSource(room, peer, data.peerId, data.source);
+    return ok;
+  },
+
+  async allowSpeak(ctx, data) {
+    const { room, peer } = joined(ctx);
+    await moderation.allowSpeak(room, peer, data.peerId, data.allowed);
+    return ok;
+  },
+
+  async removePeer(ctx, data) {
+    const { room, peer } = joined(ctx);
+    moderation.removePeer(room, peer, data.peerId, data.reason);
+    return ok;
+  },
+
+  async endClass(ctx) {
+    const { room, peer } = joined(ctx);
+    moderation.requireTeacher(peer, 'end the class');
+    room.log.info({ actor: peer.id, actorUser: peer.userId, action: 'endClass' }, 'moderation');
+    // After the answer, so that the teacher's client hears it before its socket closes.
+    ctx.afterReply(() => room.close(`the class was ended by ${peer.name}`, { ended: true }));
+    return ok;
   },
 
   async leave(ctx) {

@@ -44,7 +44,7 @@ function idPool(): string[] {
   return [...seenIds];
 }
 
-const fieldNames = ['transportId', 'producerId', 'consumerId', 'direction', 'kind', 'source', 'rtpParameters', 'dtlsParameters', 'rtpCapabilities', 'spatialLayer', 'temporalLayer', 'priority', 'resume', 'paused', 'x'];
+const fieldNames = ['transportId', 'producerId', 'consumerId', 'direction', 'kind', 'source', 'rtpParameters', 'dtlsParameters', 'rtpCapabilities', 'spatialLayer', 'temporalLayer', 'priority', 'resume', 'paused', 'peerId', 'text', 'allowed', 'locked', 'reason', 'x'];
 const fieldValue = fc.oneof(
   { weight: 6, arbitrary: fc.constant(ID) },
   { weight: 2, arbitrary: fc.constantFrom('send', 'recv', 'audio', 'video', 'mic', 'cam', 'screen') },
@@ -52,6 +52,7 @@ const fieldValue = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD' }], role: 'client' }) },
   { weight: 1, arbitrary: fc.constant({ codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }] }) },
   { weight: 1, arbitrary: fc.integer({ min: -5, max: 300 }) },
+  { weight: 1, arbitrary: fc.boolean() },
   { weight: 1, arbitrary: fc.anything({ maxDepth: 2 }) },
 );
 const message = fc.oneof(

@@ -106,3 +106,13 @@ export function opusRtpParameters(ssrc: number) {
     rtcp: { cname: `c${ssrc}`, reducedSize: true },
   };
 }
+
+/** A valid VP8 producer's RTP parameters (one encoding). */
+export function vp8RtpParameters(ssrc: number) {
+  return {
+    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: [] }],
+    headerExtensions: [],
+    encodings: [{ ssrc }],
+    rtcp: { cname: `v${ssrc}`, reducedSize: true },
+  };
+}

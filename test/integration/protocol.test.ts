@@ -158,6 +158,17 @@ describe('every method validates its data', () => {
     leave: {},
     startRecording: {},
     stopRecording: {},
+    raiseHand: {},
+    // Every field optional: only the extra-field and not-an-object cases apply.
+    lowerHand: {},
+    setRoomPolicy: {},
+    sendChat: { text: 'hello' },
+    mutePeer: { peerId: other.peerId },
+    muteAll: {},
+    stopPeerSource: { peerId: other.peerId, source: 'cam' },
+    allowSpeak: { peerId: other.peerId, allowed: true },
+    removePeer: { peerId: other.peerId },
+    endClass: {},
   });
 
   it.each(Object.keys(clientRequests) as ClientMethod[])('%s: missing, extra and wrong-typed fields give bad_request', async (method) => {

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config/load.js';
+import { envVars } from '../../server/config/schema.js';
+import { repoRoot } from '../helpers/serverProcess.js';
 
 function problemsFor(env: Record<string, string>): string[] {
   try {
@@ -62,5 +66,17 @@ describe('configuration', () => {
     const problems = problemsFor({ SFU_HTTP_PORT: 'x', SFU_WORKER_LOG_LEVEL: 'chatty' });
     expect(problems).toHaveLength(2);
     expect(problems.join('\n')).toContain('SFU_WORKER_LOG_LEVEL="chatty": expected debug, warn, error or none');
+  });
+
+  it('every variable is documented in the README and listed in config/sfu.env.example', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const example = readFileSync(path.join(repoRoot, 'config', 'sfu.env.example'), 'utf8');
+    expect(envVars.filter((v) => !readme.includes(`\`${v.name}\``)).map((v) => v.name)).toEqual([]);
+    expect(envVars.filter((v) => !new RegExp(`^${v.name}=`, 'm').test(example)).map((v) => v.name)).toEqual([]);
+  });
+
+  it('parses decimal numbers where a variable allows them, and refuses junk', () => {
+    expect(loadConfig({ SFU_CHAT_RATE_PER_SEC: '0.5' }).rooms.chatRatePerSec).toBe(0.5);
+    expect(problemsFor({ SFU_CHAT_RATE_PER_SEC: '1e3' }).join('\n')).toContain('SFU_CHAT_RATE_PER_SEC="1e3": expected a number from 0.01 to 100');
   });
 });

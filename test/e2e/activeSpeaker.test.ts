@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/app.js';
+import { launchChromium } from '../helpers/browser.js';
+import { openClassPage, peerIdOf } from '../helpers/classPage.js';
+import { waitFor } from '../helpers/serverProcess.js';
+import { startTestServer } from '../helpers/testServer.js';
+
+// Active-speaker detection end to end: two real Chromium publishers, one sending loud speech-like
+// audio and one digital silence (each browser reads its microphone from a WAV file), and the
+// room's ActiveSpeakerObserver, fed by the ssrc-audio-level header extension Chromium sends, must
+// name the loud one.
+const port = 3391;
+const url = `http://127.0.0.1:${port}`;
+const room = 'speakers';
+let dir: string;
+let server: RunningServer;
+let loudBrowser: Browser;
+let quietBrowser: Browser;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The loud "speaker": two tones whose loudness swings between nothing and about -5 dBFS four times
+ * a second, over a faint noise floor, as speech rises and falls. (A steady tone passes this test
+ * too, but the observer takes the quietest level a speaker sends as its noise floor, re-estimated
+ * every 15 s, and only counts what rises above it: a signal with pauses is what it is made for.)
+ */
+const loudSignal = '0.6*sin(2*PI*220*t)*abs(sin(2*PI*2*t))+0.2*sin(2*PI*660*t)*abs(sin(2*PI*2*t))+0.003*(2*random(0)-1)';
+
+async function makeWav(file: string, source: string): Promise<void> {
+  await promisify(execFile)('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-t', '30', '-ac', '1', '-c:a', 'pcm_s16le', file]);
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-speakers-'));
+  const loud = path.join(dir, 'loud.wav');
+  const quiet = path.join(dir, 'silent.wav');
+  await makeWav(loud, `aevalsrc=${loudSignal}:s=48000`);
+  await makeWav(quiet, 'anullsrc=r=48000:cl=mono');
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23900' });
+  // The fake-capture file is a browser-wide flag: one browser per microphone.
+  [loudBrowser, quietBrowser] = await Promise.all([launchChromium([`--use-file-for-fake-audio-capture=${loud}`]), launchChromium([`--use-file-for-fake-audio-capture=${quiet}`])]);
+});
+afterAll(async () => {
+  await loudBrowser?.close();
+  await quietBrowser?.close();
+  await server?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts recording every `activeSpeaker` event the page's SDK emits, with the time it came. */
+async function recordSpeakers(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { speakers: { peerId: string | null; at: number }[] };
+    w.speakers = [];
+    window.classroom!.on('activeSpeaker', (peerId) => w.speakers.push({ peerId, at: Date.now() }));
+  });
+}
+
+const speakersSeen = (page: Page) => page.evaluate(() => (window as unknown as { speakers: { peerId: string | null; at: number }[] }).speakers);
+
+/** The peer ids of the tiles the demo page highlights as speaking. */
+const speakingTiles = (page: Page) => page.evaluate(() => [...document.querySelectorAll<HTMLElement>('figure.tile.speaking')].map((t) => t.dataset.peerId));
+
+describe('active speaker in real Chromium', () => {
+  it('of a silent and a loud publisher, the loud one becomes dominant within seconds and stays so', async () => {
+    // A listen-only observer joins first and hears every notification of the room.
+    const observer = await openClassPage(quietBrowser, url, room, 'Watcher', 'observer');
+    await recordSpeakers(observer);
+
+    // Publishers are teachers, so that no room policy (such as students joining muted) pauses
+    // their microphones: the observer ignores paused producers.
+    const quiet = await openClassPage(quietBrowser, url, room, 'Quiet', 'teacher');
+    const quietId = await peerIdOf(quiet);
+    await recordSpeakers(quiet);
+    // Alone, the silent publisher is dominant by default: the loud one must take over from it,
+    // which only its audio levels can make happen.
+    await waitFor(async () => (await speakersSeen(observer)).length > 0, 10_000, 'the first activeSpeaker');
+    expect((await speakersSeen(observer)).map((s) => s.peerId)).toEqual([quietId]);
+
+    const loud = await openClassPage(loudBrowser, url, room, 'Loud', 'teacher');
+    const loudId = await peerIdOf(loud);
+    await waitFor(async () => (await speakersSeen(observer)).some((s) => s.peerId === loudId), 10_000, 'the loud publisher named dominant');
+
+    // It stays dominant: over 5 s, nobody else is named, on any page.
+    await recordSpeakers(loud);
+    await sleep(5000);
+    const seen = await speakersSeen(observer);
+    expect(seen.map((s) => s.peerId), `the observer saw ${JSON.stringify(seen)}`).toEqual([quietId, loudId]);
+    const onQuiet = (await speakersSeen(quiet)).map((s) => s.peerId);
+    expect(onQuiet.at(-1)).toBe(loudId);
+    expect(onQuiet.slice(onQuiet.indexOf(loudId))).toEqual([loudId]);
+    expect((await speakersSeen(loud)).map((s) => s.peerId)).not.toContain(quietId);
+
+    // The demo page highlights the loud publisher's tile, and only it, for the others.
+    expect(await speakingTiles(quiet)).toEqual([loudId]);
+    expect(await speakingTiles(observer)).toEqual([loudId]);
+  });
+});

@@ -1,0 +1,118 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/app.js';
+import { launchChromium } from '../helpers/browser.js';
+import { audioPackets, openClassPage, peerIdOf, peerLeftSeen, videoSamples, waitForVideoFrom } from '../helpers/classPage.js';
+import { waitFor } from '../helpers/serverProcess.js';
+import { startTestServer } from '../helpers/testServer.js';
+
+// The teacher's controls on the demo page, in real Chromium: what the teacher clicks must stop the
+// student's media for everyone, tell the student, and be refused to a student.
+let server: RunningServer;
+let browser: Browser;
+const port = 3346;
+const url = `http://127.0.0.1:${port}`;
+let teacher: Page;
+let target: Page;
+let watcher: Page;
+let targetId: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23400', SFU_REMOVE_BAN_SEC: '60', SFU_STUDENTS_JOIN_MUTED: 'true' });
+  browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
+  teacher = await openClassPage(browser, url, 'moderated', 'Teacher', 'teacher');
+  target = await openClassPage(browser, url, 'moderated', 'Sam');
+  watcher = await openClassPage(browser, url, 'moderated', 'Wen');
+  targetId = await peerIdOf(target);
+  for (const page of [teacher, target, watcher]) page.on('dialog', (d) => void d.accept());
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Audio packets of `peerId` received on each page, now. */
+const audioOf = async (pages: Page[], peerId: string) => Promise.all(pages.map(async (p) => (await audioPackets(p))[peerId] ?? 0));
+
+/** Waits until the audio of `peerId` advances on every page in `pages`. */
+async function waitForAudio(pages: Page[], peerId: string): Promise<void> {
+  await waitFor(async () => {
+    const before = await audioOf(pages, peerId);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await audioOf(pages, peerId);
+    return after.every((n, i) => n > before[i]! + 5);
+  }, 15_000, 'audio advancing');
+}
+
+const noticeOf = (page: Page) => page.locator('#notice').textContent();
+const control = (action: string) => teacher.locator(`#people li[data-peer-id="${targetId}"] button[data-action="${action}"]`);
+
+describe('moderation in real Chromium', () => {
+  it('a student joins muted (default policy) and unmutes with its own button', async () => {
+    expect(await target.locator('#toggle-mic').textContent()).toBe('Unmute');
+    expect(await target.evaluate(() => window.classroom!.isPaused('mic'))).toBe(true);
+    await target.locator('#toggle-mic').click();
+    await waitFor(async () => (await target.locator('#toggle-mic').textContent()) === 'Mute', 5000, 'mic button to say Mute');
+    await waitForAudio([teacher, watcher], targetId);
+    await waitForVideoFrom(watcher, targetId, 15_000);
+  });
+
+  it('the same requests from a student are forbidden and change nothing', async () => {
+    const codes = await watcher.evaluate(async (id) => {
+      const c = window.classroom!;
+      const attempts = [() => c.mutePeer(id), () => c.stopPeerSource(id, 'cam'), () => c.removePeer(id), () => c.endClass(), () => c.setRoomPolicy({ locked: true })];
+      const out: string[] = [];
+      for (const a of attempts) out.push(await a().then(() => 'ok', (e: { code?: string }) => e.code ?? 'unknown'));
+      return out;
+    }, targetId);
+    expect(codes).toEqual(['forbidden', 'forbidden', 'forbidden', 'forbidden', 'forbidden']);
+    await waitForAudio([watcher], targetId);
+  });
+
+  it("the teacher's Mute stops the student's audio for everyone and tells the student", async () => {
+    await control('mute').click();
+    await waitFor(async () => (await noticeOf(target))?.includes('muted your microphone'), 5000, 'the notice on the student page');
+    expect(await target.locator('#toggle-mic').textContent()).toBe('Unmute');
+    await new Promise((r) => setTimeout(r, 500)); // packets in flight
+    const before = await audioOf([teacher, watcher], targetId);
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await audioOf([teacher, watcher], targetId);
+    expect(after).toEqual(before);
+    // Video goes on.
+    await waitForVideoFrom(watcher, targetId, 5000);
+  });
+
+  it("the teacher's Stop camera removes the student's video everywhere and tells the student", async () => {
+    await control('stop-cam').click();
+    await waitFor(async () => (await noticeOf(target))?.includes('stopped your camera'), 5000, 'the notice on the student page');
+    for (const page of [teacher, watcher]) {
+      await waitFor(async () => !(await videoSamples(page)).some((v) => v.peerId === targetId), 5000, 'the video gone');
+    }
+    expect(await target.evaluate(() => window.classroom!.localTrack('cam'))).toBeNull();
+    expect(await target.locator('#toggle-cam').textContent()).toBe('Start camera');
+  });
+
+  it('Remove disconnects the student for good; the same user cannot rejoin; the others see it leave', async () => {
+    await control('remove').click();
+    await waitFor(async () => (await target.evaluate(() => window.classroom!.state)) === 'disconnected', 5000, 'the student disconnected');
+    expect(await noticeOf(target)).toContain('removed');
+    for (const page of [teacher, watcher]) await waitFor(async () => (await peerLeftSeen(page)).includes(targetId), 5000, 'peerLeft');
+    // The page's token function asks for the same user id: the ban holds.
+    const rejoin = await target.evaluate(() => window.classroom!.join().then(() => 'joined', (e: { code?: string }) => e.code ?? 'unknown'));
+    expect(rejoin).toBe('forbidden');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await target.evaluate(() => window.classroom!.state)).not.toBe('connected');
+    expect(server.rooms.get('moderated')!.peers.size).toBe(2);
+  });
+
+  it('End class closes it for everyone, who do not reconnect', async () => {
+    await teacher.locator('#end-class').click();
+    for (const page of [teacher, watcher]) {
+      await waitFor(async () => (await page.evaluate(() => window.classroom!.state)) === 'disconnected', 5000, 'disconnected');
+      expect(await noticeOf(page)).toContain('ended');
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const page of [teacher, watcher]) expect(await page.evaluate(() => window.classroom!.state)).toBe('disconnected');
+    expect(server.rooms.get('moderated')).toBeUndefined();
+  });
+});
