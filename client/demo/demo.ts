@@ -53,7 +53,7 @@ function renderPeople(): void {
     li.classList.toggle('speaking', r.activeSpeaker === p.id);
     const name = document.createElement('span');
     name.className = 'name';
-    name.textContent = `${p.name} (${p.role})${p.handRaisedAt !== null ? ' ✋' : ''}`;
+    name.textContent = `${p.name} (${p.role})${p.handRaisedAt !== null ? ' · hand up' : ''}`;
     li.append(name);
     if (isTeacher() && p.role !== 'teacher') {
       const sources = new Set(r.remoteTracks.filter((t) => t.peerId === p.id).map((t) => t.source));
@@ -260,7 +260,9 @@ async function join(roomId: string, name: string, role: string, publish: boolean
   });
   room.on('moderated', (m) => {
     const what = { muted: 'muted your microphone', stopped: `stopped your ${m.source === 'cam' ? 'camera' : m.source === 'screen' ? 'screen share' : 'microphone'}`, speakAllowed: 'lets you speak', speakRevoked: 'took back your permission to speak' }[m.action];
-    notice(`The teacher ${what}.`);
+    const r = room!;
+    const mayUnmute = r.role !== 'student' || r.policy?.studentsMayUnmute || r.speakAllowed;
+    notice(m.policy ? `You joined muted: ${mayUnmute ? 'unmute when you want to speak' : 'raise your hand to speak'}.` : `The teacher ${what}.`);
     syncButtons();
     renderHands();
   });

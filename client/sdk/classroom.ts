@@ -51,8 +51,11 @@ export type ClassroomEvents = {
   peerUpdated: [PeerInfo];
   policy: [RoomPolicy];
   chat: [ChatMessage];
-  /** The teacher muted or stopped one of our sources, or gave or took our right to unmute. */
-  moderated: [NotificationData<'moderated'>];
+  /**
+   * The teacher muted or stopped one of our sources, or gave or took our right to unmute;
+   * `policy: true` when it is the room's policy that muted a newly published microphone.
+   */
+  moderated: [NotificationData<'moderated'> & { policy?: boolean }];
   /** The teacher removed us; no reconnecting (the user is banned for banSeconds). */
   removed: [{ reason: string; banSeconds: number }];
   /** The teacher ended the class; no reconnecting. */
@@ -256,7 +259,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
     this.producers.set(source, producer);
     if (this.pausedByServer.delete(producer.id)) {
       producer.pause();
-      this.emit('moderated', { action: 'muted', source, producerId: producer.id });
+      this.emit('moderated', { action: 'muted', source, producerId: producer.id, policy: true });
     }
   }
 

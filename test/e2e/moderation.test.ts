@@ -92,6 +92,49 @@ describe('moderation in real Chromium', () => {
     expect(await target.locator('#toggle-cam').textContent()).toBe('Start camera');
   });
 
+  it("the teacher's Stop screen ends the student's screen share everywhere; one share at a time", async () => {
+    await target.locator('#toggle-screen').click();
+    await waitFor(async () => (await target.locator('#toggle-screen').textContent()) === 'Stop sharing', 10_000, 'the share started');
+    const screenOf = async (page: Page) => page.evaluate((id) => window.classroom!.remoteTracks.some((t) => t.peerId === id && t.source === 'screen'), targetId);
+    await waitFor(() => screenOf(watcher), 10_000, 'the screen share at the watcher');
+    // A second share is refused while one runs (policy: one at a time).
+    await watcher.locator('#toggle-screen').click();
+    await waitFor(async () => (await watcher.locator('#error').textContent())?.includes('screen share'), 5000, 'the refusal shown');
+    await control('stop-screen').click();
+    await waitFor(async () => (await noticeOf(target))?.includes('stopped your screen share'), 5000, 'the notice on the student page');
+    for (const page of [teacher, watcher]) await waitFor(async () => !(await screenOf(page)), 5000, 'the share gone');
+    expect(await target.locator('#toggle-screen').textContent()).toBe('Share screen');
+  });
+
+  it('a raised hand queues on the teacher page; Allow speak answers it; chat reaches everyone', async () => {
+    const watcherId = await peerIdOf(watcher);
+    await watcher.locator('#toggle-hand').click();
+    const queued = teacher.locator(`#hands li[data-peer-id="${watcherId}"]`);
+    await queued.waitFor({ timeout: 5000 });
+    await queued.locator('button[data-action="allow-speak"]').click();
+    await waitFor(async () => (await noticeOf(watcher))?.includes('lets you speak'), 5000, 'the permission notice');
+    await waitFor(async () => (await teacher.locator('#hands li').count()) === 0, 5000, 'the queue emptied');
+    expect(await watcher.locator('#toggle-hand').textContent()).toBe('Raise hand');
+
+    await watcher.locator('#chat-form input[name="text"]').fill('<b>not bold</b> question');
+    await watcher.locator('#chat-form button').click();
+    for (const page of [teacher, target, watcher]) {
+      await waitFor(async () => (await page.locator('#chat-log li').last().textContent())?.endsWith('<b>not bold</b> question'), 5000, 'the chat line');
+      expect(await page.locator('#chat-log b').count()).toBe(0); // shown as text, never as HTML
+    }
+  });
+
+  it('Lock keeps new students out, with the reason on their page', async () => {
+    await teacher.locator('#policy-locked').check();
+    await waitFor(async () => (await watcher.evaluate(() => window.classroom!.policy?.locked)) === true, 5000, 'the policy at the students');
+    const late = await (await browser.newContext()).newPage();
+    await late.goto(`${url}/?room=moderated&name=Late&role=student&autojoin=1`);
+    await waitFor(async () => (await late.locator('#error').textContent())?.includes('locked'), 10_000, 'the lock shown');
+    expect(await late.evaluate(() => window.classroom!.state)).toBe('disconnected');
+    await teacher.locator('#policy-locked').uncheck();
+    await late.context().close();
+  });
+
   it('Remove disconnects the student for good; the same user cannot rejoin; the others see it leave', async () => {
     await control('remove').click();
     await waitFor(async () => (await target.evaluate(() => window.classroom!.state)) === 'disconnected', 5000, 'the student disconnected');
