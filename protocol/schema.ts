@@ -87,6 +87,21 @@ export const roomPolicy = z.strictObject({
 });
 export type RoomPolicy = z.infer<typeof roomPolicy>;
 
+export const qualityLevels = ['good', 'fair', 'poor', 'lost'] as const;
+export type QualityLevel = (typeof qualityLevels)[number];
+/** One peer's network, per direction (null: not measured yet, e.g. nothing sent that way). */
+export const networkQuality = z.strictObject({
+  peerId: id,
+  uplink: z.enum(qualityLevels).nullable(),
+  downlink: z.enum(qualityLevels).nullable(),
+  rttMs: z.number().nullable(),
+  uplinkLossPct: z.number().nullable(),
+  downlinkLossPct: z.number().nullable(),
+  /** The server's estimate of what it may send this peer, bits per second. */
+  availableBitrate: z.number().nullable(),
+});
+export type NetworkQuality = z.infer<typeof networkQuality>;
+
 /** The most characters a chat message may have on the wire; the server's limit may be lower. */
 export const chatTextMax = 4000;
 export const chatMessage = z.strictObject({
@@ -163,6 +178,19 @@ export const clientRequests = {
   startRecording: [empty, z.strictObject({ recordingId: id })],
   stopRecording: [empty, z.strictObject({ recordingId: id })],
 
+  /** What the browser measures of its own sending (RTCP from the server): round trip and loss. */
+  reportNetwork: [
+    z.strictObject({
+      rttMs: z.number().min(0).max(60_000).nullable(),
+      lossPct: z.number().min(0).max(100).nullable(),
+      /** Share of the last interval the browser's video encoder was held back by bandwidth. */
+      bandwidthLimitedPct: z.number().min(0).max(100).nullable(),
+      /** The browser's estimate of what it can send, bits per second. */
+      availableOutgoingBitrate: z.number().min(0).max(1e10).nullable(),
+    }),
+    empty,
+  ],
+
   // The class: hands, chat, and the teacher's controls (teacher only: `forbidden` otherwise).
   raiseHand: [empty, empty],
   /** Lowers one's own hand, or (teacher) another peer's. */
@@ -224,6 +252,11 @@ export const notifications = {
   /** The server closed one of the peer's own producers (e.g. its transport closed). */
   producerClosed: z.strictObject({ producerId: id }),
   activeSpeaker: z.strictObject({ peerId: id.nullable() }),
+  /**
+   * A peer's network quality level changed (sent to the peer itself and to the teachers; a
+   * teacher joining gets everyone's current levels). An uplink `poor` asks the client to send less.
+   */
+  networkQuality,
   /** A peer's hand or speak permission changed. */
   peerUpdated: z.strictObject({ peer: peerInfo }),
   roomPolicy: z.strictObject({ policy: roomPolicy }),

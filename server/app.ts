@@ -8,6 +8,7 @@ import { listen, stopListening } from './http/listen.js';
 import { WorkerPool } from './media/workerPool.js';
 import { Metrics } from './observability/metrics.js';
 import { RecordingService } from './recording/recordingService.js';
+import { QualityMonitor } from './quality/qualityMonitor.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import { attachSignaling, type Signaling } from './signaling/wsServer.js';
 import { iceServersFor } from './turn/credentials.js';
@@ -16,6 +17,7 @@ import { startCoturn, type Coturn } from './turn/coturnProcess.js';
 export interface RunningServer {
   pool: WorkerPool;
   rooms: RoomRegistry;
+  quality: QualityMonitor;
   recordings: RecordingService;
   signaling: Signaling;
   tokens: TokenService;
@@ -92,6 +94,8 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     metrics,
     logger,
   });
+  const quality = new QualityMonitor(rooms, config.quality, logger);
+  quality.start();
   const scheme = config.http.tlsCert ? 'https' : 'http';
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   const url = `${scheme}://${host}:${config.http.port}`;
@@ -103,12 +107,14 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     recordings,
     signaling,
     tokens,
+    quality,
     http: server,
     url,
     async close() {
       // No new joins; finish the recordings while the media still flows; tell every peer the
       // server is going away (roomClosed, then 1001); then close what is left.
       signaling.stopAccepting();
+      quality.stop();
       await recordings.stopAll();
       rooms.closeAll('server shutting down');
       signaling.close();

@@ -1,7 +1,7 @@
 // The demo page: join a class, see everyone, publish camera / microphone / screen, raise a hand,
 // chat; a teacher also gets the participant controls, the hand queue, lock, record and end class.
 // Also accepts /?room=R&name=N&role=ROLE&autojoin=1 to join and publish at once.
-import type { ChatMessage } from '../../protocol/schema.js';
+import type { ChatMessage, NetworkQuality, QualityLevel } from '../../protocol/schema.js';
 import { Classroom, type RemoteTrack, type Source } from '../sdk/index.js';
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
@@ -55,6 +55,8 @@ function renderPeople(): void {
     name.className = 'name';
     name.textContent = `${p.name} (${p.role})${p.handRaisedAt !== null ? ' · hand up' : ''}`;
     li.append(name);
+    const q = r.quality.get(p.id);
+    if (q) li.append(qualityBadge(q));
     if (isTeacher() && p.role !== 'teacher') {
       const sources = new Set(r.remoteTracks.filter((t) => t.peerId === p.id).map((t) => t.source));
       if (sources.has('mic')) li.append(button('Mute', 'mute', () => r.mutePeer(p.id)));
@@ -93,6 +95,22 @@ function renderHands(): void {
   const hand = $<HTMLButtonElement>('#toggle-hand');
   hand.setAttribute('aria-pressed', String(r.handRaisedAt !== null));
   hand.textContent = r.handRaisedAt !== null ? 'Lower hand' : 'Raise hand';
+}
+
+const worstOf = (q: NetworkQuality): QualityLevel | null => {
+  const order: (QualityLevel | null)[] = [null, 'good', 'fair', 'poor', 'lost'];
+  return order.indexOf(q.uplink) > order.indexOf(q.downlink) ? q.uplink : q.downlink;
+};
+
+/** The worse of the two directions, as a coloured label: what a teacher scans for. */
+function qualityBadge(q: NetworkQuality): HTMLElement {
+  const worst = worstOf(q);
+  const el = document.createElement('span');
+  el.className = 'quality';
+  el.dataset.level = worst ?? 'unknown';
+  el.textContent = worst ?? '…';
+  el.title = `send ${q.uplink ?? '–'}, receive ${q.downlink ?? '–'}, rtt ${q.rttMs ?? '–'} ms, loss ${q.uplinkLossPct ?? '–'}/${q.downlinkLossPct ?? '–'} %`;
+  return el;
 }
 
 function addChat(m: ChatMessage): void {
@@ -254,6 +272,12 @@ async function join(roomId: string, name: string, role: string, publish: boolean
     renderPeople();
   });
   room.on('chat', addChat);
+  room.on('networkQuality', (q) => {
+    if (q.peerId !== room?.peerId) return renderPeople();
+    const own = $<HTMLElement>('#quality');
+    own.dataset.level = worstOf(q) ?? 'unknown';
+    own.textContent = `network: send ${q.uplink ?? '–'} · receive ${q.downlink ?? '–'}`;
+  });
   room.on('policy', (p) => {
     $<HTMLInputElement>('#policy-locked').checked = p.locked;
     $<HTMLInputElement>('#policy-unmute').checked = p.studentsMayUnmute;

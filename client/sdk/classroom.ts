@@ -1,5 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
-import type { ChatMessage, ClientResponseData, NotificationData, PeerInfo, RoomPolicy, ServerRequestData } from '../../protocol/schema.js';
+import type { ChatMessage, ClientResponseData, NetworkQuality, NotificationData, PeerInfo, QualityLevel, RoomPolicy, ServerRequestData } from '../../protocol/schema.js';
 import { closeCodes } from '../../protocol/schema.js';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
@@ -51,6 +51,8 @@ export type ClassroomEvents = {
   peerUpdated: [PeerInfo];
   policy: [RoomPolicy];
   chat: [ChatMessage];
+  /** Our own network quality (peerId is ours) or, for a teacher, a participant's. */
+  networkQuality: [NetworkQuality];
   /**
    * The teacher muted or stopped one of our sources, or gave or took our right to unmute;
    * `policy: true` when it is the room's policy that muted a newly published microphone.
@@ -70,6 +72,17 @@ export type ClassroomEvents = {
   transportPath: [{ direction: 'send' | 'recv'; path: TransportPath }];
   error: [Error];
 };
+
+/** The fields of the browser's RTCStats the network report reads. */
+interface NetStats {
+  type: string;
+  kind?: string;
+  roundTripTime?: number;
+  fractionLost?: number;
+  nominated?: boolean;
+  availableOutgoingBitrate?: number;
+  qualityLimitationDurations?: Record<string, number>;
+}
 
 /** Whether a transport's selected ICE candidate pair uses a local relay candidate (undefined: none selected). */
 async function relayCandidateSelected(transport: types.Transport): Promise<boolean | undefined> {
@@ -113,6 +126,10 @@ export class Classroom extends Emitter<ClassroomEvents> {
   handRaisedAt: number | null = null;
   speakAllowed = false;
   activeSpeaker: string | null = null;
+  /** Network quality by peer id: ours, and everyone's for a teacher. */
+  readonly quality = new Map<string, NetworkQuality>();
+  private reportTimer: ReturnType<typeof setInterval> | undefined;
+  private lastLimitation: { limited: number; total: number } | undefined;
   private device: Device | undefined;
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
@@ -158,6 +175,11 @@ export class Classroom extends Emitter<ClassroomEvents> {
       this.emit('policy', policy);
     });
     this.socket.on('chat', ({ message }) => this.addChat(message));
+    this.socket.on('networkQuality', (q) => {
+      this.quality.set(q.peerId, q);
+      if (q.peerId === this.peerId) void this.adaptSending(q.uplink);
+      this.emit('networkQuality', q);
+    });
     this.socket.on('moderated', (m) => this.onModerated(m));
     this.socket.on('removed', (r) => {
       this.leaving = true; // the socket closes next: do not reconnect
@@ -199,6 +221,11 @@ export class Classroom extends Emitter<ClassroomEvents> {
   /** The local track published for a source, if any. */
   localTrack(source: Source): MediaStreamTrack | null {
     return this.producers.get(source)?.track ?? null;
+  }
+
+  /** The highest simulcast layer we currently send of a source (undefined: all, or not simulcast). */
+  maxSendLayer(source: Source): number | undefined {
+    return this.producers.get(source)?.maxSpatialLayer;
   }
 
   /** Whether our producer of a source is paused (muted by us, by the teacher, or on joining). */
@@ -415,6 +442,55 @@ export class Classroom extends Emitter<ClassroomEvents> {
     this.relayOnly.send = this.relayOnly.recv = this.opts.forceRelay === true;
     this.recvTransport = await this.createTransport('recv');
     if (answer.role !== 'observer') this.sendTransport = await this.createTransport('send');
+    clearInterval(this.reportTimer);
+    this.lastLimitation = undefined;
+    if (this.sendTransport) this.reportTimer = setInterval(() => void this.reportNetwork(), 2000);
+  }
+
+  /**
+   * Tells the server what the browser measures of its own sending: the round trip and loss from
+   * the server's receiver reports (remote-inbound-rtp). Best effort.
+   */
+  private async reportNetwork(): Promise<void> {
+    const t = this.sendTransport;
+    if (!t || t.closed || !this.socket.connected || this.producers.size === 0) return;
+    const stats = await t.getStats().catch(() => undefined);
+    if (!stats) return;
+    const m = { rtt: null as number | null, loss: null as number | null, aob: null as number | null, limited: 0, total: 0 };
+    stats.forEach((s: NetStats) => {
+      if (s.type === 'remote-inbound-rtp') {
+        if (s.roundTripTime !== undefined) m.rtt = Math.max(m.rtt ?? 0, s.roundTripTime * 1000);
+        if (s.fractionLost !== undefined) m.loss = Math.max(m.loss ?? 0, s.fractionLost * 100);
+      } else if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate !== undefined) {
+        m.aob = s.availableOutgoingBitrate;
+      } else if (s.type === 'outbound-rtp' && s.kind === 'video' && s.qualityLimitationDurations) {
+        // Simulcast layers share one encoder: the most limited stream speaks for it.
+        const d = s.qualityLimitationDurations;
+        const total = Object.values(d).reduce((a, b) => a + b, 0);
+        if ((d.bandwidth ?? 0) >= m.limited) Object.assign(m, { limited: d.bandwidth ?? 0, total });
+      }
+    });
+    // The durations are cumulative: the share of the time since the last report.
+    const prev = this.lastLimitation;
+    this.lastLimitation = { limited: m.limited, total: m.total };
+    const span = prev ? m.total - prev.total : 0;
+    const limitedPct = prev && span > 0 ? Math.min(100, Math.max(0, ((m.limited - prev.limited) / span) * 100)) : null;
+    await this.socket
+      .request('reportNetwork', { rttMs: m.rtt, lossPct: m.loss, bandwidthLimitedPct: limitedPct, availableOutgoingBitrate: m.aob })
+      .catch(() => undefined);
+  }
+
+  /** A poor uplink: send less video (audio is left alone); back up as the link recovers. */
+  private async adaptSending(uplink: QualityLevel | null): Promise<void> {
+    const cam = this.producers.get('cam');
+    const screen = this.producers.get('screen');
+    const layer = uplink === 'poor' || uplink === 'lost' ? 0 : uplink === 'fair' ? 1 : 2;
+    try {
+      if (cam && !cam.closed && cam.rtpParameters.encodings && cam.rtpParameters.encodings.length > 1) await cam.setMaxSpatialLayer(layer);
+      if (screen && !screen.closed) await screen.setRtpEncodingParameters(layer === 2 ? {} : { maxBitrate: layer === 0 ? 300_000 : 800_000 });
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
   }
 
   private acceptJoin(answer: ClientResponseData<'join'>): void {
@@ -640,6 +716,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
   }
 
   private teardownMedia(stopTracks: boolean): void {
+    clearInterval(this.reportTimer);
     for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
     for (const p of this.producers.values()) {
       p.close();

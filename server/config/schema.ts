@@ -67,6 +67,23 @@ export const configSchema = z
       chatRatePerSec: z.number().min(0.01).max(100),
       chatBurst: z.number().int().min(1).max(1000),
     }),
+    quality: z.object({
+      /** How often each peer's stats are sampled and its quality levels computed. */
+      intervalMs: z.number().int().min(500).max(60_000),
+      /** poor beyond these (either), fair beyond the fair ones, else good. */
+      poorRttMs: z.number().int().min(1).max(60_000),
+      poorLossPct: z.number().min(0).max(100),
+      fairRttMs: z.number().int().min(1).max(60_000),
+      fairLossPct: z.number().min(0).max(100),
+      /**
+       * A browser adapts its sending to a narrow uplink at once, so loss and delay stay low: the
+       * share of time its encoder reports being held back by bandwidth says more.
+       */
+      poorLimitedPct: z.number().min(0).max(100),
+      fairLimitedPct: z.number().min(0).max(100),
+      /** Good samples in a row before a downlink's reduced video layers are raised again. */
+      recoverSamples: z.number().int().min(1).max(100),
+    }),
     recording: z.object({
       /** Where recordings go: one folder per recording, with recording.json and the files. */
       dir: z.string().min(1),
@@ -131,6 +148,10 @@ export const configSchema = z
     if (overlaps(r.minPort, r.maxPort, c.rtc.basePort, rtcLast) || overlaps(r.minPort, r.maxPort, t.relayMinPort, t.relayMaxPort)) {
       ctx.addIssue({ code: 'custom', path: ['recording', 'minPort'], message: 'recording ports overlap the RTC or TURN relay ports' });
     }
+    const q = c.quality;
+    if (q.fairRttMs > q.poorRttMs || q.fairLossPct > q.poorLossPct || q.fairLimitedPct > q.poorLimitedPct) {
+      ctx.addIssue({ code: 'custom', path: ['quality', 'fairRttMs'], message: 'the fair thresholds must not exceed the poor ones' });
+    }
     const unspecified = c.rtc.listenIp === '0.0.0.0' || c.rtc.listenIp === '::';
     if (unspecified && !c.rtc.announcedAddress) {
       ctx.addIssue({ code: 'custom', path: ['rtc', 'announcedAddress'], message: 'required when the RTC listen IP is 0.0.0.0 or ::, or browsers get an unusable candidate' });
@@ -167,6 +188,7 @@ export const defaultConfig: Config = {
     chatRatePerSec: 1,
     chatBurst: 5,
   },
+  quality: { intervalMs: 2000, poorRttMs: 300, poorLossPct: 5, fairRttMs: 150, fairLossPct: 2, poorLimitedPct: 50, fairLimitedPct: 20, recoverSamples: 3 },
   recording: { dir: 'recordings', ffmpegPath: 'ffmpeg', minPort: 46000, maxPort: 46999 },
   turn: {
     port: 3478,
@@ -224,6 +246,14 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_CHAT_MAX_LENGTH', path: ['rooms', 'chatMaxLength'], kind: 'int', allowed: 'an integer from 1 to 4000' },
   { name: 'SFU_CHAT_RATE_PER_SEC', path: ['rooms', 'chatRatePerSec'], kind: 'number', allowed: 'a number from 0.01 to 100' },
   { name: 'SFU_CHAT_BURST', path: ['rooms', 'chatBurst'], kind: 'int', allowed: 'an integer from 1 to 1000' },
+  { name: 'SFU_QUALITY_INTERVAL_MS', path: ['quality', 'intervalMs'], kind: 'int', allowed: 'an integer from 500 to 60000' },
+  { name: 'SFU_QUALITY_POOR_RTT_MS', path: ['quality', 'poorRttMs'], kind: 'int', allowed: 'an integer from 1 to 60000' },
+  { name: 'SFU_QUALITY_POOR_LOSS_PCT', path: ['quality', 'poorLossPct'], kind: 'number', allowed: 'a number from 0 to 100' },
+  { name: 'SFU_QUALITY_FAIR_RTT_MS', path: ['quality', 'fairRttMs'], kind: 'int', allowed: 'an integer from 1 to 60000' },
+  { name: 'SFU_QUALITY_FAIR_LOSS_PCT', path: ['quality', 'fairLossPct'], kind: 'number', allowed: 'a number from 0 to 100' },
+  { name: 'SFU_QUALITY_POOR_LIMITED_PCT', path: ['quality', 'poorLimitedPct'], kind: 'number', allowed: 'a number from 0 to 100' },
+  { name: 'SFU_QUALITY_FAIR_LIMITED_PCT', path: ['quality', 'fairLimitedPct'], kind: 'number', allowed: 'a number from 0 to 100' },
+  { name: 'SFU_QUALITY_RECOVER_SAMPLES', path: ['quality', 'recoverSamples'], kind: 'int', allowed: 'an integer from 1 to 100' },
   { name: 'SFU_RECORDINGS_DIR', path: ['recording', 'dir'], kind: 'string', allowed: 'a directory the server may write to' },
   { name: 'SFU_FFMPEG_PATH', path: ['recording', 'ffmpegPath'], kind: 'string', allowed: 'the ffmpeg executable' },
   { name: 'SFU_RECORDING_MIN_PORT', path: ['recording', 'minPort'], kind: 'int', allowed: 'an integer from 1 to 65535' },

@@ -52,6 +52,14 @@ export class Metrics {
         for (const w of pool.workers) g.set({ worker: String(w.index) }, w.load[what]);
       });
     }
+    gauge('sfu_peers_by_quality', 'Peers by network quality level and direction (unmeasured peers not counted)', ['direction', 'level'], (g) => {
+      const levels = ['good', 'fair', 'poor', 'lost'] as const;
+      for (const direction of ['uplink', 'downlink'] as const) {
+        const count = { good: 0, fair: 0, poor: 0, lost: 0 };
+        for (const r of rooms.all()) for (const p of r.peers.values()) if (p.quality?.[direction]) count[p.quality[direction]]++;
+        for (const level of levels) g.set({ direction, level }, count[level]);
+      }
+    });
     gauge('sfu_worker_cpu_ratio', 'Share of one core each worker used over the last sample', ['worker'], (g) => {
       for (const w of pool.workers) g.set({ worker: String(w.index) }, w.load.cpu);
     });

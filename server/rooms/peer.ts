@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import type { NotificationData, NotificationMethod, PeerInfo, ServerMethod, ServerRequestData } from '../../protocol/schema.js';
+import type { NetworkQuality, NotificationData, NotificationMethod, PeerInfo, ServerMethod, ServerRequestData } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
 import { RateLimiter } from '../util/rateLimiter.js';
 
@@ -24,6 +24,10 @@ export interface ConsumerData {
   source: Source;
   /** Whether the client confirmed it has the consumer (only then is it resumed). */
   acked: boolean;
+  /** The owner's role, for priorities (the teacher's video first). */
+  ownerRole: string;
+  /** The spatial layer the client asked for (setConsumerPreferredLayers); none: the best. */
+  preferredSpatial?: number;
   [key: string]: unknown;
 }
 export interface TransportData {
@@ -52,6 +56,16 @@ export class Peer {
   handRaisedAt: number | null = null;
   /** The teacher let this student unmute whatever the room's policy says. */
   speakAllowed = false;
+  /** The last network quality computed for this peer (see QualityMonitor). */
+  quality: NetworkQuality | undefined;
+  /** What the browser last reported of its sending: round trip and loss. */
+  clientReport: { rttMs: number | null; lossPct: number | null; bandwidthLimitedPct: number | null; availableOutgoingBitrate: number | null; at: number } | undefined;
+  /** Video layers received are held down while the downlink is poor; good samples in a row since. */
+  downlinkCapped = false;
+  goodStreak = 0;
+  /** After a poor uplink, good samples in a row (its level climbs back through fair). */
+  uplinkRecovering = false;
+  uplinkGoodStreak = 0;
 
   constructor(
     readonly id: string,

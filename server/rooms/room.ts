@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import { mediaCodecs } from '../media/codecs.js';
 import type { PoolWorker } from '../media/workerPool.js';
 import type { Recording } from '../recording/recording.js';
+import { applyLayers, consumerPriority } from '../quality/adaptation.js';
 import { RateLimiter } from '../util/rateLimiter.js';
 import type { BanList } from './banList.js';
 import { ChatLog } from './chatLog.js';
@@ -315,8 +316,12 @@ export class Room {
         producerId: producer.id,
         rtpCapabilities: peer.rtpCapabilities,
         paused: true,
-        appData: { peerId: owner.id, source: producer.appData.source, acked: false },
+        appData: { peerId: owner.id, source: producer.appData.source, acked: false, ownerRole: owner.role },
       });
+      if (consumer.kind === 'video') {
+        await consumer.setPriority(consumerPriority(owner.role, producer.appData.source)).catch(() => undefined);
+        await applyLayers(peer, consumer);
+      }
     } catch (err) {
       this.log.warn({ err, peer: peer.id, producer: producer.id }, 'consume failed');
       return;

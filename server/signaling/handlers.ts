@@ -3,6 +3,7 @@ import type { ClientMethod, ClientRequestData, ClientResponseData } from '../../
 import type { TokenClaims } from '../auth/tokens.js';
 import { conflict, notFound, unauthorized } from '../errors.js';
 import type { RecordingService } from '../recording/recordingService.js';
+import { targetSpatialLayer } from '../quality/adaptation.js';
 import * as moderation from '../rooms/moderation.js';
 import type { Peer, PeerSink } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
@@ -49,6 +50,12 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     ctx.session.room = room;
     ctx.session.peer = peer;
     if (data.resume) ctx.afterReply(() => room.consumeMissing(peer));
+    // A teacher missed the quality changes before joining: send everyone's current levels.
+    if (peer.role === 'teacher') {
+      ctx.afterReply(() => {
+        for (const p of room.peers.values()) if (p.quality && p !== peer) peer.notify('networkQuality', p.quality);
+      });
+    }
     return {
       peerId: peer.id,
       sessionToken: peer.sessionToken,
@@ -147,8 +154,10 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     const { room, peer } = joined(ctx);
     const c = room.consumerOf(peer, data.consumerId);
     if (c.type !== 'simulcast' && c.type !== 'svc') throw conflict(`consumer ${c.id} has no layers (${c.type})`);
+    c.appData.preferredSpatial = data.spatialLayer;
+    // A poor downlink keeps holding the layer down until it recovers.
     await c.setPreferredLayers({
-      spatialLayer: data.spatialLayer,
+      spatialLayer: targetSpatialLayer(peer, c.appData),
       ...(data.temporalLayer !== undefined ? { temporalLayer: data.temporalLayer } : {}),
     });
     return ok;
@@ -176,6 +185,12 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     const { room, peer } = joined(ctx);
     moderation.requireTeacher(peer, 'stop a recording');
     return { recordingId: (await ctx.recordings.stop(room.id)).id };
+  },
+
+  async reportNetwork(ctx, data) {
+    const { peer } = joined(ctx);
+    peer.clientReport = { ...data, at: Date.now() };
+    return ok;
   },
 
   async raiseHand(ctx) {

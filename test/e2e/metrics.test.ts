@@ -56,6 +56,9 @@ describe('GET /metrics', () => {
       expect(m.get('sfu_transports_connected{path="direct"}')).toBe(1);
       expect(m.get('sfu_recordings{state="recording"}')).toBe(0);
       expect(m.has('sfu_node_process_cpu_seconds_total')).toBe(true);
+      // Ada's uplink is measured (loopback: good); the bare client sends and receives nothing.
+      await waitFor(async () => (await scrape()).get('sfu_peers_by_quality{direction="uplink",level="good"}') === 1, 15_000, 'an uplink rated good');
+      expect((await scrape()).get('sfu_peers_by_quality{direction="uplink",level="poor"}')).toBe(0);
       c.close();
     } finally {
       await browser.close();

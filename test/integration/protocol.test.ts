@@ -169,6 +169,7 @@ describe('every method validates its data', () => {
     allowSpeak: { peerId: other.peerId, allowed: true },
     removePeer: { peerId: other.peerId },
     endClass: {},
+    reportNetwork: { rttMs: 20, lossPct: 0, bandwidthLimitedPct: 0, availableOutgoingBitrate: 1e6 },
   });
 
   it.each(Object.keys(clientRequests) as ClientMethod[])('%s: missing, extra and wrong-typed fields give bad_request', async (method) => {

@@ -1,0 +1,156 @@
+import type { types } from 'mediasoup';
+import type { NetworkQuality } from '../../protocol/schema.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { Peer } from '../rooms/peer.js';
+import type { Room } from '../rooms/room.js';
+import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import { setDownlinkCapped } from './adaptation.js';
+import { damped, fractionToPct, qualityLevel } from './levels.js';
+
+/** Streams sampled per peer and direction each round: bounds the stats traffic to the worker in big rooms. */
+const maxStreamsSampled = 4;
+/** A client report older than this no longer counts. */
+const reportMaxAgeMs = 15_000;
+
+type SendStats = { type: string; fractionLost: number; roundTripTime?: number };
+
+/**
+ * Samples every peer's transports, producers and consumers, computes its uplink and downlink
+ * quality levels, tells the peer and the room's teachers when a level changes, and adapts: a poor
+ * downlink holds received video layers down until it recovers (see adaptation.ts); a poor uplink
+ * is the client's cue to send less.
+ */
+export class QualityMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private round = 0;
+  private running = false;
+
+  constructor(
+    private readonly rooms: RoomRegistry,
+    private readonly cfg: Config['quality'],
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sampleAll(), this.cfg.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One round over every room; a round still running when the next is due is not doubled. */
+  async sampleAll(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.round++;
+    try {
+      for (const room of this.rooms.all()) {
+        for (const peer of [...room.peers.values()]) {
+          if (room.closed) break;
+          await this.samplePeer(room, peer).catch((err: unknown) => this.log.debug({ err, peer: peer.id }, 'quality sample failed'));
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async samplePeer(room: Room, peer: Peer): Promise<void> {
+    if (peer.closed) return;
+    const recv = peer.recvTransport();
+    const consumers = this.rotate([...peer.consumers.values()].filter((c) => !c.paused && !c.producerPaused));
+    const producers = this.rotate([...peer.producers.values()].filter((p) => !p.paused));
+
+    // Downlink: what the browser reports back (RTCP receiver reports) on what we send it.
+    let downRtt: number | null = null;
+    let downLoss: number | null = null;
+    for (const c of consumers) {
+      for (const s of (await c.getStats()) as SendStats[]) {
+        if (s.type !== 'outbound-rtp') continue;
+        downLoss = Math.max(downLoss ?? 0, fractionToPct(s.fractionLost));
+        if (s.roundTripTime) downRtt = Math.max(downRtt ?? 0, s.roundTripTime);
+      }
+    }
+    let availableBitrate: number | null = null;
+    if (recv && !recv.closed) {
+      const [t] = (await recv.getStats()) as { availableOutgoingBitrate?: number }[];
+      availableBitrate = t?.availableOutgoingBitrate ?? null;
+    }
+
+    // Uplink: the loss mediasoup sees on what the browser sends, and the browser's own round trip.
+    let upLoss: number | null = null;
+    let upRtt: number | null = null;
+    for (const p of producers) {
+      for (const s of (await p.getStats()) as SendStats[]) {
+        upLoss = Math.max(upLoss ?? 0, fractionToPct(s.fractionLost));
+        if (s.roundTripTime) upRtt = Math.max(upRtt ?? 0, s.roundTripTime);
+      }
+    }
+    const report = peer.clientReport && Date.now() - peer.clientReport.at < reportMaxAgeMs ? peer.clientReport : undefined;
+    if (report?.rttMs != null) upRtt = Math.max(upRtt ?? 0, report.rttMs);
+    if (report?.lossPct != null && producers.length > 0) upLoss = Math.max(upLoss ?? 0, report.lossPct);
+    const limitedPct = producers.some((p) => p.kind === 'video') ? (report?.bandwidthLimitedPct ?? null) : null;
+
+    const send = [...peer.transports.values()].find((t) => t.appData.direction === 'send' && !t.closed);
+    const down = qualityLevel({ lost: isLost(recv) && consumers.length > 0, rttMs: downRtt, lossPct: consumers.length ? downLoss : null }, this.cfg);
+    const upRaw = qualityLevel({ lost: isLost(send) && producers.length > 0, rttMs: producers.length ? upRtt : null, lossPct: producers.length ? upLoss : null, limitedPct }, this.cfg);
+    const up = this.dampUplink(peer, upRaw);
+    const rtt = downRtt ?? upRtt;
+    const q: NetworkQuality = {
+      peerId: peer.id,
+      uplink: up,
+      downlink: down,
+      rttMs: rtt === null ? null : Math.round(rtt),
+      uplinkLossPct: upLoss === null ? null : round1(upLoss),
+      downlinkLossPct: downLoss === null ? null : round1(downLoss),
+      availableBitrate,
+    };
+    await this.adapt(peer, down);
+    const before = peer.quality;
+    peer.quality = q;
+    if (before?.uplink === q.uplink && before?.downlink === q.downlink) return;
+    this.log.info({ room: room.id, peer: peer.id, uplink: q.uplink, downlink: q.downlink, rttMs: q.rttMs, uplinkLossPct: q.uplinkLossPct, downlinkLossPct: q.downlinkLossPct }, 'network quality changed');
+    peer.notify('networkQuality', q);
+    for (const t of room.peers.values()) if (t.role === 'teacher' && t !== peer) t.notify('networkQuality', q);
+  }
+
+  /** Poor or lost: hold video down now. Back up only after `recoverSamples` good rounds in a row. */
+  private async adapt(peer: Peer, down: NetworkQuality['downlink']): Promise<void> {
+    if (down === 'poor' || down === 'lost') {
+      peer.goodStreak = 0;
+      await setDownlinkCapped(peer, true);
+    } else if (down === 'good') {
+      peer.goodStreak++;
+      if (peer.downlinkCapped && peer.goodStreak >= this.cfg.recoverSamples) await setDownlinkCapped(peer, false);
+    } else {
+      peer.goodStreak = 0;
+    }
+  }
+
+  private dampUplink(peer: Peer, raw: NetworkQuality['uplink']): NetworkQuality['uplink'] {
+    if (raw === 'poor' || raw === 'lost') {
+      peer.uplinkRecovering = true;
+      peer.uplinkGoodStreak = 0;
+    } else if (raw === 'good') {
+      peer.uplinkGoodStreak++;
+    } else {
+      peer.uplinkGoodStreak = 0;
+    }
+    const level = damped(raw, peer.uplinkGoodStreak, peer.uplinkRecovering, this.cfg);
+    if (level === 'good') peer.uplinkRecovering = false;
+    return level;
+  }
+
+  /** A different slice of a long list each round, so every stream gets looked at. */
+  private rotate<T>(items: T[]): T[] {
+    if (items.length <= maxStreamsSampled) return items;
+    const start = (this.round * maxStreamsSampled) % items.length;
+    return [...items.slice(start), ...items.slice(0, start)].slice(0, maxStreamsSampled);
+  }
+}
+
+const isLost = (t: types.WebRtcTransport | undefined) => t !== undefined && !t.closed && (t.iceState === 'disconnected' || t.dtlsState === 'failed');
+const round1 = (n: number) => Math.round(n * 10) / 10;

@@ -1,0 +1,115 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/app.js';
+import { launchChromium } from '../helpers/browser.js';
+import { audioPackets, openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
+import { createNamespace, type TestNamespace } from '../helpers/netns.js';
+import { waitFor } from '../helpers/serverProcess.js';
+import { startTestServer } from '../helpers/testServer.js';
+
+// One participant behind a slow link: a network namespace this test creates, whose downlink is
+// squeezed by tc (tbf). Its received video layer must drop while its audio keeps flowing, its
+// quality must be reported to it and to the teacher, and the layer must come back once the link
+// is freed.
+let ns: TestNamespace;
+let server: RunningServer;
+let hostBrowser: Browser;
+let nsBrowser: Browser;
+let publisher: Page;
+let teacher: Page;
+let viewer: Page;
+let publisherId: string;
+let viewerId: string;
+const port = 3347;
+
+beforeAll(async () => {
+  ns = createNamespace(7);
+  const url = `http://${ns.hostIp}:${port}`;
+  server = await startTestServer({
+    SFU_HTTP_HOST: ns.hostIp,
+    SFU_HTTP_PORT: String(port),
+    SFU_RTC_LISTEN_IP: ns.hostIp,
+    SFU_RTC_BASE_PORT: '23500',
+    SFU_QUALITY_INTERVAL_MS: '1000',
+  });
+  // The pages are not on localhost: let Chromium treat this origin as secure (getUserMedia, crypto).
+  const secure = `--unsafely-treat-insecure-origin-as-secure=${url}`;
+  hostBrowser = await launchChromium([secure, '--autoplay-policy=no-user-gesture-required'], { fps: 30 });
+  nsBrowser = await launchChromium([secure, '--autoplay-policy=no-user-gesture-required'], { executablePath: ns.chromium });
+  teacher = await openClassPage(hostBrowser, url, 'slowlink', 'Teacher', 'teacher');
+  // Only the student's camera goes to the viewer, so the squeeze is about one simulcast video.
+  await teacher.evaluate(() => window.classroom!.unpublish('cam'));
+  publisher = await openClassPage(hostBrowser, url, 'slowlink', 'Pat');
+  viewer = await openClassPage(nsBrowser, url, 'slowlink', 'Vic', 'observer');
+  [publisherId, viewerId] = await Promise.all([peerIdOf(publisher), peerIdOf(viewer)]);
+  for (const page of [viewer, teacher]) {
+    await page.evaluate(() => {
+      const w = window as unknown as { levels: { peerId: string; uplink: string | null; downlink: string | null }[] };
+      w.levels = [];
+      window.classroom!.on('networkQuality', (q) => w.levels.push({ peerId: q.peerId, uplink: q.uplink, downlink: q.downlink }));
+    });
+  }
+}, 60_000);
+afterAll(async () => {
+  await nsBrowser?.close();
+  await hostBrowser?.close();
+  await server?.close();
+  ns?.close();
+});
+
+const widthAtViewer = async () => (await videoSamples(viewer)).find((v) => v.peerId === publisherId)?.width ?? 0;
+const levelsSeen = (page: Page) => page.evaluate(() => (window as unknown as { levels: { peerId: string; uplink: string | null; downlink: string | null }[] }).levels);
+
+describe('a participant behind a slow link', () => {
+  // Chromium sends two simulcast layers of a 640x480 camera (160 and 320 px wide): 320 is the top.
+  it('receives the top layer on a free link', async () => {
+    await waitFor(async () => (await widthAtViewer()) >= 320, 40_000, 'the 320 px layer at the viewer');
+  });
+
+  it('on a 400 kbit/s downlink: the video drops to the lowest layer, audio keeps flowing, quality is reported poor', async () => {
+    ns.limitDownlink(400);
+    await waitFor(async () => {
+      const w = await widthAtViewer();
+      return w > 0 && w <= 160;
+    }, 30_000, 'the 160 px layer at the viewer');
+    // The viewer and the teacher were told the viewer's downlink is poor.
+    for (const page of [viewer, teacher]) {
+      await waitFor(async () => (await levelsSeen(page)).some((l) => l.peerId === viewerId && l.downlink === 'poor'), 10_000, 'a poor downlink reported');
+    }
+    // The server holds the student's video down on this downlink.
+    const peer = server.rooms.get('slowlink')!.peers.get(viewerId)!;
+    expect(peer.downlinkCapped).toBe(true);
+    // Audio is never sacrificed: the publisher's audio arrives every second for 5 s.
+    let before = (await audioPackets(viewer))[publisherId] ?? 0;
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = (await audioPackets(viewer))[publisherId] ?? 0;
+      expect(now - before, `audio packets in second ${i + 1}`).toBeGreaterThan(30);
+      before = now;
+    }
+  });
+
+  it('once the link is freed, the quality recovers and the top layer comes back', async () => {
+    ns.clear();
+    await waitFor(async () => (await widthAtViewer()) >= 320, 60_000, 'the 320 px layer again');
+    const peer = server.rooms.get('slowlink')!.peers.get(viewerId)!;
+    expect(peer.downlinkCapped).toBe(false);
+    expect(peer.quality?.downlink).toBe('good');
+  });
+
+  it('a publisher on a 300 kbit/s uplink is told its uplink is poor, and its SDK sends fewer layers until it recovers', async () => {
+    const sender = await openClassPage(nsBrowser, `http://${ns.hostIp}:${port}`, 'slowlink', 'Sue');
+    const senderId = await peerIdOf(sender);
+    await waitFor(async () => (await videoSamples(teacher)).some((v) => v.peerId === senderId && v.width >= 320), 40_000, 'the sender at 320 px');
+    ns.limitUplink(300);
+    await waitFor(async () => (await sender.evaluate(() => window.classroom!.maxSendLayer('cam'))) === 0, 20_000, 'the SDK holding the camera to its lowest layer');
+    expect(await sender.evaluate((id) => window.classroom!.quality.get(id)?.uplink, senderId)).toMatch(/poor|lost/);
+    expect((await levelsSeen(teacher)).some((l) => l.peerId === senderId && l.uplink === 'poor')).toBe(true);
+    // Its audio still reaches the teacher.
+    const before = (await audioPackets(teacher))[senderId] ?? 0;
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(((await audioPackets(teacher))[senderId] ?? 0) - before).toBeGreaterThan(40);
+    ns.clear();
+    await waitFor(async () => (await sender.evaluate(() => window.classroom!.maxSendLayer('cam'))) === 2, 30_000, 'all layers sent again');
+  });
+});
