@@ -71,7 +71,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   metrics.watch({ pool, rooms, recordings, relayAddresses: config.turn.secret ? [config.turn.externalIp ?? config.turn.listenIp] : [] });
   let server: http.Server;
   try {
-    server = await listen(createHttpApp({ pool, tokens, recordings, metrics, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
+    server = await listen(createHttpApp({ pool, tokens, recordings, rooms, metrics, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
   } catch (err) {
     await coturn?.stop();
     await pool.close();

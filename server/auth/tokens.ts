@@ -4,14 +4,20 @@ import { z } from 'zod';
 import { roles } from '../../protocol/schema.js';
 import { unauthorized } from '../errors.js';
 
-/** What an access token grants: one room, as one user, in one role. */
+/**
+ * What an access token grants: one room, as one user, in one role. `admin` is not a role in a
+ * room: it reads every room through the HTTP API and cannot join (its `room` is not used).
+ */
 export const tokenClaims = z.object({
   room: z.string().min(1).max(128).regex(/^[\w.-]+$/, 'letters, digits, _ . -'),
   sub: z.string().min(1).max(128),
   name: z.string().min(1).max(64),
-  role: z.enum(roles),
+  role: z.enum([...roles, 'admin']),
 });
-export type TokenClaims = z.infer<typeof tokenClaims>;
+export type AccessClaims = z.infer<typeof tokenClaims>;
+/** The claims of a participant: a role in the room. */
+export type TokenClaims = AccessClaims & { role: (typeof roles)[number] };
+export const isParticipant = (c: AccessClaims): c is TokenClaims => c.role !== 'admin';
 
 export class TokenService {
   private readonly key: Uint8Array;
@@ -21,7 +27,7 @@ export class TokenService {
     this.key = secret ? new TextEncoder().encode(secret) : randomBytes(32);
   }
 
-  async sign(claims: TokenClaims, ttlSec: number): Promise<string> {
+  async sign(claims: AccessClaims, ttlSec: number): Promise<string> {
     const { sub, ...rest } = claims;
     return new SignJWT(rest)
       .setProtectedHeader({ alg: 'HS256' })
@@ -32,7 +38,7 @@ export class TokenService {
   }
 
   /** Throws AppError('unauthorized') with the reason for a missing, forged, expired or malformed token. */
-  async verify(token: string | null | undefined): Promise<TokenClaims & { exp: number }> {
+  async verify(token: string | null | undefined): Promise<AccessClaims & { exp: number }> {
     if (!token) throw unauthorized('missing access token (?token=...)');
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });

@@ -5,11 +5,14 @@ import type { WorkerPool } from '../media/workerPool.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import { recordingsApi } from './recordingsApi.js';
+import { roomsApi } from './roomsApi.js';
+import type { RoomRegistry } from '../rooms/roomRegistry.js';
 
 export interface HttpDeps {
   pool: WorkerPool;
   tokens: TokenService;
   recordings: RecordingService;
+  rooms: RoomRegistry;
   metrics: Metrics;
   /** Issue tokens to anyone (development default only). */
   devTokens: boolean;
@@ -20,7 +23,7 @@ export interface HttpDeps {
 
 const devTokenRequest = tokenClaims.omit({ sub: true }).extend({ userId: tokenClaims.shape.sub.optional() }).strict();
 
-export function createHttpApp({ pool, tokens, recordings, metrics, devTokens, devTokenTtlSec, clientDir }: HttpDeps): Express {
+export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTokens, devTokenTtlSec, clientDir }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -54,6 +57,7 @@ export function createHttpApp({ pool, tokens, recordings, metrics, devTokens, de
   });
 
   app.use('/api/recordings', recordingsApi(tokens, recordings));
+  app.use('/api/rooms', roomsApi(tokens, rooms));
 
   app.use(express.static(path.resolve(clientDir), { index: 'index.html', maxAge: 0 }));
   // Malformed JSON bodies and the like: a clear 400, never a stack trace.

@@ -1,26 +1,9 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import type { ErrorCode } from '../../protocol/schema.js';
-import type { TokenClaims, TokenService } from '../auth/tokens.js';
-import { AppError, badRequest, forbidden, toWireError } from '../errors.js';
+import type { AccessClaims, TokenService } from '../auth/tokens.js';
+import { AppError, badRequest, forbidden } from '../errors.js';
 import type { RecordingService } from '../recording/recordingService.js';
-
-const httpStatus: Record<ErrorCode, number> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  room_full: 409,
-  rate_limited: 429,
-  internal: 500,
-};
-
-/** Sends a typed error as `{ error: { code, message } }` with the matching HTTP status. */
-export function sendError(res: Response, err: unknown): void {
-  const wire = toWireError(err);
-  res.status(httpStatus[wire.code]).json({ error: { code: wire.code, message: wire.message } });
-}
+import { bearerClaims, route, sendError } from './apiHelpers.js';
 
 const startBody = z.strictObject({ room: z.string().min(1).max(128) });
 
@@ -30,17 +13,14 @@ const startBody = z.strictObject({ room: z.string().min(1).max(128) });
  */
 export function recordingsApi(tokens: TokenService, recordings: RecordingService): Router {
   const router = express.Router();
-  const teacher = async (req: Request): Promise<TokenClaims> => {
-    const header = req.headers.authorization ?? '';
-    const claims = await tokens.verify(header.startsWith('Bearer ') ? header.slice(7) : undefined);
+  const teacher = async (req: Request): Promise<AccessClaims> => {
+    const claims = await bearerClaims(tokens, req);
     if (claims.role !== 'teacher') throw forbidden('only a teacher manages recordings');
     return claims;
   };
-  const ownRoom = (claims: TokenClaims, room: string) => {
+  const ownRoom = (claims: AccessClaims, room: string) => {
     if (claims.room !== room) throw forbidden(`your token is for room ${claims.room}, not ${room}`);
   };
-  const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, _next: NextFunction) =>
-    fn(req, res).catch((err: unknown) => sendError(res, err));
 
   router.get('/', route(async (req, res) => {
     const claims = await teacher(req);

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { closeCodes } from '../../protocol/schema.js';
-import type { TokenClaims, TokenService } from '../auth/tokens.js';
+import { isParticipant, type TokenClaims, type TokenService } from '../auth/tokens.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { Connection, type ConnectionOptions } from './connection.js';
@@ -58,7 +58,9 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
       let claims: (TokenClaims & { exp: number }) | undefined;
       let refusal = 'token check failed';
       try {
-        claims = await opts.tokens.verify(url.searchParams.get('token'));
+        const verified = await opts.tokens.verify(url.searchParams.get('token'));
+        if (isParticipant(verified)) claims = { ...verified, role: verified.role };
+        else refusal = 'an admin token reads rooms over HTTP (GET /api/rooms) and cannot join one; use a teacher, student or observer token';
       } catch (err) {
         if (err instanceof AppError) refusal = err.message;
         else log.error({ err }, 'token check failed');

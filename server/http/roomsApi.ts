@@ -1,0 +1,62 @@
+import express, { type Request, type Router } from 'express';
+import type { AccessClaims, TokenService } from '../auth/tokens.js';
+import { forbidden, notFound } from '../errors.js';
+import type { Room } from '../rooms/room.js';
+import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import { bearerClaims, route } from './apiHelpers.js';
+
+/**
+ * Read-only view of live classes (Authorization: Bearer <JWT>): an `admin` token sees every room,
+ * a `teacher` token its own room; anyone else is refused.
+ */
+export function roomsApi(tokens: TokenService, rooms: RoomRegistry): Router {
+  const router = express.Router();
+  const reader = async (req: Request): Promise<AccessClaims> => {
+    const claims = await bearerClaims(tokens, req);
+    if (claims.role !== 'admin' && claims.role !== 'teacher') throw forbidden('only an admin or a teacher can read rooms');
+    return claims;
+  };
+  const mayRead = (claims: AccessClaims, roomId: string) => claims.role === 'admin' || claims.room === roomId;
+
+  router.get('/', route(async (req, res) => {
+    const claims = await reader(req);
+    res.json({ rooms: rooms.all().filter((r) => mayRead(claims, r.id)).map(summary) });
+  }));
+
+  router.get('/:id', route(async (req, res) => {
+    const claims = await reader(req);
+    const id = String(req.params.id);
+    if (!mayRead(claims, id)) throw forbidden(`your token is for room ${claims.room}, not ${id}`);
+    const room = rooms.get(id);
+    if (!room || room.closed) throw notFound(`no open room ${id}`);
+    res.json({ room: detail(room) });
+  }));
+  return router;
+}
+
+function summary(room: Room) {
+  const peers = [...room.peers.values()];
+  return {
+    id: room.id,
+    worker: room.host.index,
+    peers: peers.length,
+    publishers: peers.filter((p) => p.producers.size > 0).length,
+    recording: room.recording?.active ? room.recording.meta.id : null,
+    locked: room.policy.locked,
+  };
+}
+
+function detail(room: Room) {
+  return {
+    ...summary(room),
+    policy: room.policy,
+    activeSpeaker: room.activeSpeaker,
+    participants: [...room.peers.values()].map((p) => ({
+      ...p.info(),
+      connected: p.sink !== null,
+      quality: p.quality ?? null,
+      transports: [...p.transports.values()].map((t) => ({ id: t.id, direction: t.appData.direction, iceState: t.iceState, dtlsState: t.dtlsState })),
+      consumers: p.consumers.size,
+    })),
+  };
+}
