@@ -97,6 +97,9 @@ export const networkQuality = z.strictObject({
   rttMs: z.number().nullable(),
   uplinkLossPct: z.number().nullable(),
   downlinkLossPct: z.number().nullable(),
+  /** Interarrival jitter of what the peer sends (measured by the server) and receives (by its browser). */
+  uplinkJitterMs: z.number().nullable(),
+  downlinkJitterMs: z.number().nullable(),
   /** The server's estimate of what it may send this peer, bits per second. */
   availableBitrate: z.number().nullable(),
 });
@@ -187,6 +190,8 @@ export const clientRequests = {
       bandwidthLimitedPct: z.number().min(0).max(100).nullable(),
       /** The browser's estimate of what it can send, bits per second. */
       availableOutgoingBitrate: z.number().min(0).max(1e10).nullable(),
+      /** Interarrival jitter of what the browser receives, the worst stream. */
+      jitterMs: z.number().min(0).max(60_000).nullable(),
     }),
     empty,
   ],

@@ -81,6 +81,7 @@ interface NetStats {
   fractionLost?: number;
   nominated?: boolean;
   availableOutgoingBitrate?: number;
+  jitter?: number;
   qualityLimitationDurations?: Record<string, number>;
 }
 
@@ -444,20 +445,28 @@ export class Classroom extends Emitter<ClassroomEvents> {
     if (answer.role !== 'observer') this.sendTransport = await this.createTransport('send');
     clearInterval(this.reportTimer);
     this.lastLimitation = undefined;
-    if (this.sendTransport) this.reportTimer = setInterval(() => void this.reportNetwork(), 2000);
+    this.reportTimer = setInterval(() => void this.reportNetwork(), 2000);
   }
 
   /**
-   * Tells the server what the browser measures of its own sending: the round trip and loss from
-   * the server's receiver reports (remote-inbound-rtp). Best effort.
+   * Tells the server what the browser measures: of its sending, the round trip and loss from the
+   * server's receiver reports and how long bandwidth held its encoder back; of what it receives,
+   * the jitter. Best effort.
    */
   private async reportNetwork(): Promise<void> {
     const t = this.sendTransport;
-    if (!t || t.closed || !this.socket.connected || this.producers.size === 0) return;
-    const stats = await t.getStats().catch(() => undefined);
-    if (!stats) return;
+    if (!this.socket.connected) return;
+    const stats = t && !t.closed && this.producers.size > 0 ? await t.getStats().catch(() => undefined) : undefined;
+    let jitter: number | null = null;
+    const recv = this.recvTransport;
+    if (recv && !recv.closed && this.consumers.size > 0) {
+      (await recv.getStats().catch(() => undefined))?.forEach((s: NetStats) => {
+        if (s.type === 'inbound-rtp' && s.jitter !== undefined) jitter = Math.max(jitter ?? 0, s.jitter * 1000);
+      });
+    }
+    if (!stats && jitter === null) return;
     const m = { rtt: null as number | null, loss: null as number | null, aob: null as number | null, limited: 0, total: 0 };
-    stats.forEach((s: NetStats) => {
+    stats?.forEach((s: NetStats) => {
       if (s.type === 'remote-inbound-rtp') {
         if (s.roundTripTime !== undefined) m.rtt = Math.max(m.rtt ?? 0, s.roundTripTime * 1000);
         if (s.fractionLost !== undefined) m.loss = Math.max(m.loss ?? 0, s.fractionLost * 100);
@@ -476,7 +485,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
     const span = prev ? m.total - prev.total : 0;
     const limitedPct = prev && span > 0 ? Math.min(100, Math.max(0, ((m.limited - prev.limited) / span) * 100)) : null;
     await this.socket
-      .request('reportNetwork', { rttMs: m.rtt, lossPct: m.loss, bandwidthLimitedPct: limitedPct, availableOutgoingBitrate: m.aob })
+      .request('reportNetwork', { rttMs: m.rtt, lossPct: m.loss, bandwidthLimitedPct: limitedPct, availableOutgoingBitrate: m.aob, jitterMs: jitter })
       .catch(() => undefined);
   }
 

@@ -108,5 +108,22 @@ export class Metrics {
       g.set({ type: 'received' }, received);
       g.set({ type: 'lost' }, lost);
     });
+    gauge('sfu_consumer_packets', 'RTP packets sent by consumers of open rooms, and packets the receivers reported lost', ['type'], async (g) => {
+      let sent = 0;
+      let lost = 0;
+      for (const r of rooms.all()) {
+        for (const p of r.peers.values()) {
+          for (const c of p.consumers.values()) {
+            for (const s of await c.getStats().catch(() => [])) {
+              if (s.type !== 'outbound-rtp') continue;
+              sent += s.packetCount ?? 0;
+              lost += s.packetsLost ?? 0;
+            }
+          }
+        }
+      }
+      g.set({ type: 'sent' }, sent);
+      g.set({ type: 'lost' }, lost);
+    });
   }
 }

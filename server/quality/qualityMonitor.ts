@@ -13,7 +13,7 @@ const maxStreamsSampled = 4;
 /** A client report older than this no longer counts. */
 const reportMaxAgeMs = 15_000;
 
-type SendStats = { type: string; fractionLost: number; roundTripTime?: number };
+type SendStats = { type: string; fractionLost: number; roundTripTime?: number; jitter?: number; mimeType?: string };
 
 /**
  * Samples every peer's transports, producers and consumers, computes its uplink and downlink
@@ -83,10 +83,14 @@ export class QualityMonitor {
     // Uplink: the loss mediasoup sees on what the browser sends, and the browser's own round trip.
     let upLoss: number | null = null;
     let upRtt: number | null = null;
+    let upJitter: number | null = null;
     for (const p of producers) {
+      const clockRate = p.rtpParameters.codecs[0]?.clockRate ?? 90_000;
       for (const s of (await p.getStats()) as SendStats[]) {
         upLoss = Math.max(upLoss ?? 0, fractionToPct(s.fractionLost));
         if (s.roundTripTime) upRtt = Math.max(upRtt ?? 0, s.roundTripTime);
+        // RFC 3550 jitter, in RTP timestamp units.
+        if (s.jitter !== undefined) upJitter = Math.max(upJitter ?? 0, (s.jitter / clockRate) * 1000);
       }
     }
     const report = peer.clientReport && Date.now() - peer.clientReport.at < reportMaxAgeMs ? peer.clientReport : undefined;
@@ -106,6 +110,8 @@ export class QualityMonitor {
       rttMs: rtt === null ? null : Math.round(rtt),
       uplinkLossPct: upLoss === null ? null : round1(upLoss),
       downlinkLossPct: downLoss === null ? null : round1(downLoss),
+      uplinkJitterMs: upJitter === null ? null : round1(upJitter),
+      downlinkJitterMs: report?.jitterMs != null && consumers.length > 0 ? round1(report.jitterMs) : null,
       availableBitrate,
     };
     await this.adapt(peer, down);

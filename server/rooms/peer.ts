@@ -59,7 +59,7 @@ export class Peer {
   /** The last network quality computed for this peer (see QualityMonitor). */
   quality: NetworkQuality | undefined;
   /** What the browser last reported of its sending: round trip and loss. */
-  clientReport: { rttMs: number | null; lossPct: number | null; bandwidthLimitedPct: number | null; availableOutgoingBitrate: number | null; at: number } | undefined;
+  clientReport: { rttMs: number | null; lossPct: number | null; bandwidthLimitedPct: number | null; availableOutgoingBitrate: number | null; jitterMs: number | null; at: number } | undefined;
   /** Video layers received are held down while the downlink is poor; good samples in a row since. */
   downlinkCapped = false;
   goodStreak = 0;

@@ -43,6 +43,8 @@ describe('GET /metrics', () => {
       expect(m.get('sfu_rooms')).toBe(1);
       expect(m.get('sfu_peers')).toBe(2);
       expect(m.get('sfu_producers{kind="audio"}')).toBe(1);
+      // Nobody consumes Ada's media here (the bare client has no receive transport).
+      expect(m.get('sfu_consumer_packets{type="sent"}')).toBe(0);
       expect(m.get('sfu_producers{kind="video"}')).toBe(1);
       const routers = (m.get('sfu_worker_routers{worker="0"}') ?? 0) + (m.get('sfu_worker_routers{worker="1"}') ?? 0);
       expect(routers).toBe(1);

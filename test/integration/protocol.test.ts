@@ -169,7 +169,8 @@ describe('every method validates its data', () => {
     allowSpeak: { peerId: other.peerId, allowed: true },
     removePeer: { peerId: other.peerId },
     endClass: {},
-    reportNetwork: { rttMs: 20, lossPct: 0, bandwidthLimitedPct: 0, availableOutgoingBitrate: 1e6 },
+    // lossPct first: the wrong-typed case puts 12345 in the first field, a valid round trip.
+    reportNetwork: { lossPct: 0, rttMs: 20, bandwidthLimitedPct: 0, availableOutgoingBitrate: 1e6, jitterMs: 3 },
   });
 
   it.each(Object.keys(clientRequests) as ClientMethod[])('%s: missing, extra and wrong-typed fields give bad_request', async (method) => {
