@@ -1,0 +1,204 @@
+/**
+ * Node side of the load generator (bench/loadgen/loadgen.c): builds it if needed, spawns it, and
+ * speaks its line protocol (text commands in, JSON events out; described at the top of loadgen.c).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export interface StreamSpec {
+  kind: 'audio' | 'video';
+  ssrc: number;
+  payloadType: number;
+  /** Packets per second. */
+  rate: number;
+  /** RTP payload bytes per packet (16–1200). */
+  payloadSize: number;
+  /** Video only: frames per second (default 30, at most `rate`). */
+  fps?: number;
+}
+
+export interface SessionSpec {
+  id: string;
+  role: 'send' | 'recv';
+  serverIp: string;
+  serverPort: number;
+  iceUfrag: string;
+  icePwd: string;
+  /** Senders: video streams are simulcast layers, lowest first. */
+  streams?: StreamSpec[];
+  /** Senders: a key frame on every video stream this often (ms); 0: only at start and on PLI/FIR. Default 1000. */
+  keyFrameIntervalMs?: number;
+}
+
+export interface SessionStats {
+  id: string;
+  role: 'send' | 'recv';
+  state: 'ice' | 'dtls' | 'ready' | 'failed';
+  sent: number;
+  sentBytes: number;
+  rtcpSent: number;
+  recv: number;
+  recvBytes: number;
+  rtcpRecv: number;
+  pliRecv: number;
+  firRecv: number;
+  keyFrames: number;
+  txErrors: number;
+  /** Frames skipped because the generator fell more than a second behind. */
+  late: number;
+  /** Received RTP packets per SSRC: [ssrc, packets]. */
+  ssrcs: [number, number][];
+}
+
+export interface LoadgenStats {
+  /** The generator's monotonic clock, ms. */
+  t: number;
+  /** The generator's own CPU time (user + system), ms. */
+  cpuMs: number;
+  sessions: SessionStats[];
+  total: Omit<SessionStats, 'id' | 'role' | 'state' | 'txErrors' | 'late' | 'ssrcs'> & { sessions: number; ready: number; failed: number };
+}
+
+type LoadgenEvent =
+  | { event: 'fingerprint'; algorithm: string; value: string }
+  | { event: 'ready'; id: string; iceMs: number; dtlsMs: number }
+  | { event: 'failed'; id: string; reason: string }
+  | { event: 'removed'; id: string }
+  | ({ event: 'stats' } & LoadgenStats)
+  | { event: 'stopped' };
+
+const token = /^[\w.:-]{1,63}$/;
+
+/** The repository's bench/ folder, from this file's place in the source tree or in bench/.build/. */
+function benchDir(): string {
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'loadgen', 'build.sh'))) return dir;
+    if (fs.existsSync(path.join(dir, 'bench', 'loadgen', 'build.sh'))) return path.join(dir, 'bench');
+    if (path.dirname(dir) === dir) throw new Error('bench/loadgen/build.sh not found above ' + import.meta.dirname);
+  }
+}
+
+/** Builds bench/.build/loadgen when its source changed (progress on stderr); returns its path. */
+export function buildLoadgen(): string {
+  const out = execFileSync('bash', [path.join(benchDir(), 'loadgen', 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return out.toString().trim().split('\n').pop()!;
+}
+
+export class Loadgen {
+  /** sha-256 fingerprint of the generator's DTLS certificate, "AB:CD:…" (the form mediasoup wants). */
+  fingerprint = '';
+  /** Sessions that failed after being ready (e.g. DTLS closed by the server), with the reason. */
+  readonly lateFailures = new Map<string, string>();
+  private readonly pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly statsWaiters: { resolve: (s: LoadgenStats) => void; reject: (e: Error) => void }[] = [];
+  private readonly exited: Promise<number | null>;
+  private dead = false;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code) => resolve(code));
+      child.once('error', (err) => {
+        console.error(`loadgen: ${err.message}`);
+        resolve(null); // e.g. it could not be started: 'exit' may never come
+      });
+    });
+    // Writing to a generator that died fails with EPIPE; its exit is reported through `exited`.
+    child.stdin!.on('error', () => undefined);
+    void this.exited.then((code) => {
+      this.dead = true;
+      const err = new Error(`loadgen exited (${code})`);
+      for (const p of [...this.pending.values(), ...this.statsWaiters.splice(0)]) p.reject(err);
+      this.pending.clear();
+    });
+  }
+
+  /** Builds (if needed) and starts the generator; resolves once it printed its fingerprint. */
+  static async start(): Promise<Loadgen> {
+    const child = spawn(buildLoadgen(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lg = new Loadgen(child);
+    const lines = readline.createInterface({ input: child.stdout! });
+    const first = new Promise<void>((resolve, reject) => {
+      lines.on('line', (line) => {
+        let ev: LoadgenEvent;
+        try {
+          ev = JSON.parse(line) as LoadgenEvent;
+        } catch {
+          console.error(`loadgen: unexpected output: ${line.slice(0, 200)}`);
+          return;
+        }
+        if (ev.event === 'fingerprint') {
+          lg.fingerprint = ev.value;
+          resolve();
+        } else lg.onEvent(ev);
+      });
+      void lg.exited.then((code) => reject(new Error(`loadgen exited (${code}) before starting`)));
+    });
+    await first;
+    return lg;
+  }
+
+  private onEvent(ev: LoadgenEvent): void {
+    if (ev.event === 'ready' || ev.event === 'failed') {
+      const p = this.pending.get(ev.id);
+      this.pending.delete(ev.id);
+      if (ev.event === 'ready') p?.resolve();
+      else if (p) p.reject(new Error(`loadgen session ${ev.id}: ${ev.reason}`));
+      else this.lateFailures.set(ev.id, ev.reason);
+    } else if (ev.event === 'removed') {
+      this.pending.get(ev.id)?.reject(new Error(`loadgen session ${ev.id}: removed before it was ready`));
+      this.pending.delete(ev.id);
+    } else if (ev.event === 'stats') {
+      this.statsWaiters.shift()?.resolve(ev);
+    }
+  }
+
+  private send(line: string): void {
+    this.child.stdin!.write(line + '\n');
+  }
+
+  /** Starts a session: ICE, then DTLS. Resolves when SRTP can flow, rejects if either fails. */
+  addSession(spec: SessionSpec): Promise<void> {
+    // The line protocol is space-separated: nothing may contain spaces (mediasoup's are [a-z0-9]).
+    for (const v of [spec.iceUfrag, spec.icePwd, spec.serverIp]) {
+      if (!/^[\w+/=.:-]{1,127}$/.test(v)) throw new Error(`loadgen: unusable value ${JSON.stringify(v)}`);
+    }
+    if (!token.test(spec.id)) throw new Error(`loadgen: session id must match ${token}`);
+    if (this.pending.has(spec.id)) throw new Error(`loadgen: session ${spec.id} is already starting`);
+    const streams = (spec.streams ?? []).map((s) =>
+      [s.kind, s.ssrc >>> 0, s.payloadType, s.rate, s.payloadSize, ...(s.kind === 'video' && s.fps ? [s.fps] : [])].join(','),
+    );
+    const key = spec.keyFrameIntervalMs === undefined ? [] : [`key=${Math.round(spec.keyFrameIntervalMs)}`];
+    const line = ['add', spec.id, spec.role, spec.serverIp, spec.serverPort, spec.iceUfrag, spec.icePwd, ...key, ...streams].join(' ');
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(new Error('loadgen has exited'));
+      this.pending.set(spec.id, { resolve, reject });
+      this.send(line);
+    });
+  }
+
+  removeSession(id: string): void {
+    this.send(`remove ${id}`);
+  }
+
+  /** Per-session and total counters, as of now. */
+  stats(): Promise<LoadgenStats> {
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(new Error('loadgen has exited'));
+      this.statsWaiters.push({ resolve, reject });
+      this.send('stats');
+    });
+  }
+
+  /** Stops the generator (killed if it has not exited within 3 s). */
+  async stop(): Promise<void> {
+    if (!this.dead) {
+      this.send('stop');
+      this.child.stdin!.end();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Synthetic participants: the real signaling protocol over `ws` (docs/protocol.md), with media
+ * from the load generator (bench/lib/loadgen.ts) instead of a browser. A publisher sends Opus-like
+ * audio and 3-layer VP8 simulcast; a subscriber consumes everything offered and counts packets.
+ */
+import { randomInt } from 'node:crypto';
+import { TokenService, type TokenClaims } from '../../server/auth/tokens.js';
+import WebSocket from 'ws';
+import type { Loadgen, StreamSpec } from './loadgen.js';
+
+/** An HS256 access token as the platform would sign it: the server's own TokenService. */
+export function signToken(secret: string, claims: TokenClaims, ttlSec = 3600): Promise<string> {
+  return new TokenService(secret).sign(claims, ttlSec);
+}
+
+type Json = Record<string, unknown>;
+
+/** One participant's signaling socket: requests with replies, server requests answered ok. */
+export class Signaling {
+  /** Everything the server sent unasked, in order (a participant lives minutes: kept whole). */
+  readonly notifications: { method: string; data: Json }[] = [];
+  readonly serverRequests: { method: string; data: Json }[] = [];
+  /** Called for each server request (newConsumer) before it is answered ok. */
+  onServerRequest: (method: string, data: Json) => void = () => undefined;
+  onNotification: (method: string, data: Json) => void = () => undefined;
+  private nextId = 1;
+  private readonly waiters = new Map<number, { resolve: (d: Json) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString()) as { id?: number; ok?: boolean; method?: string; data?: Json; error?: { code: string; message: string } };
+      if (m.ok !== undefined && m.id !== undefined) {
+        const w = this.waiters.get(m.id);
+        if (!w) return;
+        this.waiters.delete(m.id);
+        clearTimeout(w.timer);
+        if (m.ok) w.resolve(m.data ?? {});
+        else w.reject(new Error(`${m.error?.code}: ${m.error?.message}`));
+      } else if (m.id !== undefined && m.method) {
+        this.serverRequests.push({ method: m.method, data: m.data ?? {} });
+        this.onServerRequest(m.method, m.data ?? {});
+        ws.send(JSON.stringify({ id: m.id, ok: true, data: {} }));
+      } else if (m.method) {
+        this.notifications.push({ method: m.method, data: m.data ?? {} });
+        this.onNotification(m.method, m.data ?? {});
+      }
+    });
+    ws.on('close', () => {
+      for (const w of this.waiters.values()) {
+        clearTimeout(w.timer);
+        w.reject(new Error('socket closed before the reply'));
+      }
+      this.waiters.clear();
+    });
+  }
+
+  static connect(url: string): Promise<Signaling> {
+    const ws = new WebSocket(url);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new Signaling(ws)));
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+  }
+
+  request<T = Json>(method: string, data: Json = {}, timeoutMs = 10_000): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(id);
+        reject(new Error(`no reply to ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(id, { resolve: resolve as (d: Json) => void, reject, timer });
+      this.ws.send(JSON.stringify({ id, method, data }));
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** NACK and PLI/FIR as a browser declares them: mediasoup then asks the sender for key frames. */
+const videoFeedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
+
+/** What a subscriber declares it can receive: Opus and VP8 only, no header extensions (no BWE). */
+export const minimalRtpCapabilities = {
+  codecs: [
+    { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: 111, parameters: { useinbandfec: 1 }, rtcpFeedback: [] },
+    { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, preferredPayloadType: 96, parameters: {}, rtcpFeedback: videoFeedback },
+  ],
+  headerExtensions: [],
+};
+
+interface TransportInfo {
+  id: string;
+  iceParameters: { usernameFragment: string; password: string };
+  iceCandidates: { ip: string; port: number; protocol: 'udp' | 'tcp' }[];
+}
+
+export interface ParticipantOptions {
+  /** ws://127.0.0.1:<port>/ws */
+  wsUrl: string;
+  token: string;
+  loadgen: Loadgen;
+  /** Unique among the generator's sessions ([A-Za-z0-9_.:-]). */
+  name: string;
+}
+
+export interface Layer {
+  /** Packets per second. */
+  rate: number;
+  payloadSize: number;
+}
+
+export interface PublisherOptions extends ParticipantOptions {
+  audio?: boolean;
+  /** Simulcast layers, lowest first; [] publishes no video. Default 15/30/55 packets/s. */
+  layers?: Layer[];
+  keyFrameIntervalMs?: number;
+}
+
+export const defaultLayers: Layer[] = [
+  { rate: 15, payloadSize: 1000 },
+  { rate: 30, payloadSize: 1100 },
+  { rate: 55, payloadSize: 1200 },
+];
+export const audioRate = 50;
+
+async function joinAndCreate(opts: ParticipantOptions, direction: 'send' | 'recv') {
+  const sig = await Signaling.connect(`${opts.wsUrl}?token=${opts.token}`);
+  try {
+    const join = await sig.request<{ peerId: string }>('join');
+    await sig.request('setRtpCapabilities', { rtpCapabilities: minimalRtpCapabilities });
+    const t = await sig.request<TransportInfo>('createTransport', { direction });
+    const udp = t.iceCandidates.find((c) => c.protocol === 'udp');
+    if (!udp) throw new Error('no UDP ICE candidate');
+    await sig.request('connectTransport', {
+      transportId: t.id,
+      dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: opts.loadgen.fingerprint }] },
+    });
+    return { sig, peerId: join.peerId, transport: t, udp };
+  } catch (err) {
+    sig.close();
+    throw err;
+  }
+}
+
+export interface Publisher {
+  peerId: string;
+  sessionId: string;
+  audioSsrc: number | undefined;
+  /** Per layer, lowest first. */
+  videoSsrcs: number[];
+  layers: Layer[];
+  close(): Promise<void>;
+}
+
+/** Joins, produces audio and simulcast video, then starts the generator's sender session. */
+export async function startPublisher(opts: PublisherOptions): Promise<Publisher> {
+  const layers = opts.layers ?? defaultLayers;
+  const { sig, peerId, transport, udp } = await joinAndCreate(opts, 'send');
+  const sessionId = `${opts.name}-send`;
+  const ssrc = () => randomInt(1, 2 ** 32 - 1);
+  const streams: StreamSpec[] = [];
+  const cname = `${opts.name}-cname`;
+  try {
+    const produce = async (kind: 'audio' | 'video', source: 'mic' | 'cam', rtpParameters: Json) => {
+      const r = await sig.request<{ producerId: string; paused: boolean }>('produce', { transportId: transport.id, kind, source, rtpParameters });
+      // A student's microphone may start muted by the room's policy: unmute it like the SDK would.
+      if (r.paused) await sig.request('resumeProducer', { producerId: r.producerId });
+    };
+    let audioSsrc: number | undefined;
+    if (opts.audio ?? true) {
+      audioSsrc = ssrc();
+      await produce('audio', 'mic', {
+        codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 }, rtcpFeedback: [] }],
+        headerExtensions: [],
+        encodings: [{ ssrc: audioSsrc }],
+        rtcp: { cname, reducedSize: true },
+      });
+      streams.push({ kind: 'audio', ssrc: audioSsrc, payloadType: 111, rate: audioRate, payloadSize: 100 });
+    }
+    const videoSsrcs = layers.map(() => ssrc());
+    if (layers.length > 0) {
+      // Simulcast by SSRC (no rid, no mid): one encoding per layer, lowest first.
+      await produce('video', 'cam', {
+        codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: videoFeedback }],
+        headerExtensions: [],
+        encodings: videoSsrcs.map((s) => ({ ssrc: s })),
+        rtcp: { cname, reducedSize: true },
+      });
+      layers.forEach((l, i) => streams.push({ kind: 'video', ssrc: videoSsrcs[i]!, payloadType: 96, rate: l.rate, payloadSize: l.payloadSize }));
+    }
+    await opts.loadgen.addSession({
+      id: sessionId,
+      role: 'send',
+      serverIp: udp.ip,
+      serverPort: udp.port,
+      iceUfrag: transport.iceParameters.usernameFragment,
+      icePwd: transport.iceParameters.password,
+      streams,
+      ...(opts.keyFrameIntervalMs === undefined ? {} : { keyFrameIntervalMs: opts.keyFrameIntervalMs }),
+    });
+    return { peerId, sessionId, audioSsrc, videoSsrcs, layers, close: () => leave(sig, opts.loadgen, sessionId) };
+  } catch (err) {
+    sig.close();
+    opts.loadgen.removeSession(sessionId);
+    throw err;
+  }
+}
+
+export interface ConsumerInfo {
+  id: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  ssrc: number;
+  /** Latest consumerLayersChanged (video simulcast): null when nothing is forwarded. */
+  spatialLayer: number | null;
+}
+
+export interface Subscriber {
+  peerId: string;
+  sessionId: string;
+  /** By consumer id; filled as the server offers consumers. */
+  consumers: Map<string, ConsumerInfo>;
+  close(): Promise<void>;
+}
+
+/** Joins, creates a receive transport, accepts every consumer, and starts a generator receiver session. */
+export async function startSubscriber(opts: ParticipantOptions): Promise<Subscriber> {
+  const consumers = new Map<string, ConsumerInfo>();
+  const sessionId = `${opts.name}-recv`;
+  const { sig, peerId, transport, udp } = await joinAndCreate(opts, 'recv');
+  const onRequest = (method: string, data: Json) => {
+    if (method !== 'newConsumer') return;
+    const rtp = data.rtpParameters as { encodings?: { ssrc?: number }[] };
+    consumers.set(String(data.id), {
+      id: String(data.id),
+      producerId: String(data.producerId),
+      kind: data.kind === 'video' ? 'video' : 'audio',
+      ssrc: rtp.encodings?.[0]?.ssrc ?? 0,
+      spatialLayer: null,
+    });
+  };
+  const onNotification = (method: string, data: Json) => {
+    const c = consumers.get(String(data.consumerId));
+    if (method === 'consumerLayersChanged' && c) c.spatialLayer = (data.spatialLayer as number | null) ?? null;
+    if (method === 'consumerClosed' && c) consumers.delete(c.id);
+  };
+  // The server offers consumers as soon as the receive transport exists, i.e. possibly before
+  // this point: replay what the socket logged, then follow it live.
+  for (const r of sig.serverRequests) onRequest(r.method, r.data);
+  for (const n of sig.notifications) onNotification(n.method, n.data);
+  sig.onServerRequest = onRequest;
+  sig.onNotification = onNotification;
+  try {
+    await opts.loadgen.addSession({
+      id: sessionId,
+      role: 'recv',
+      serverIp: udp.ip,
+      serverPort: udp.port,
+      iceUfrag: transport.iceParameters.usernameFragment,
+      icePwd: transport.iceParameters.password,
+    });
+  } catch (err) {
+    sig.close();
+    opts.loadgen.removeSession(sessionId);
+    throw err;
+  }
+  return { peerId, sessionId, consumers, close: () => leave(sig, opts.loadgen, sessionId) };
+}
+
+async function leave(sig: Signaling, loadgen: Loadgen, sessionId: string): Promise<void> {
+  await sig.request('leave', {}, 3000).catch(() => undefined);
+  sig.close();
+  loadgen.removeSession(sessionId);
+}

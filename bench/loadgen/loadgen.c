@@ -1,0 +1,920 @@
+/*
+ * loadgen: synthetic WebRTC participants for benchmarking the SFU.
+ *
+ * Each session is one mediasoup WebRtcTransport seen from the outside, on the path a browser
+ * takes: ICE (we are the controlling agent, mediasoup is ICE-lite), DTLS 1.2 as the client with
+ * DTLS-SRTP (SRTP_AES128_CM_SHA1_80), then SRTP. Senders protect synthetic RTP (Opus-sized audio,
+ * VP8 with a valid payload descriptor, simulcast as several SSRCs) and send RTCP sender reports;
+ * receivers count what arrives without decrypting it. One process, one epoll loop, one
+ * non-blocking UDP socket per session, loopback only.
+ *
+ * Control protocol: one line per message.
+ *
+ * stdin (text, space-separated tokens):
+ *   add <id> send|recv <serverIp> <serverPort> <iceUfrag> <icePwd> [key=<ms>] [<stream>...]
+ *       <stream> = audio,<ssrc>,<payloadType>,<packetsPerSec>,<payloadBytes>
+ *                | video,<ssrc>,<payloadType>,<packetsPerSec>,<payloadBytes>[,<framesPerSec>]
+ *       Video streams of one session are simulcast layers, lowest first. key=<ms> sends a key
+ *       frame on every video stream that often (default 1000; 0: only at start and on PLI/FIR).
+ *   remove <id>
+ *   stats
+ *   stop                      (EOF on stdin stops too)
+ *
+ * stdout (JSON, one object per line, each with "event"):
+ *   {"event":"fingerprint","algorithm":"sha-256","value":"AB:CD:..."}   first line, once
+ *   {"event":"ready","id":..,"iceMs":..,"dtlsMs":..}
+ *   {"event":"failed","id":..,"reason":".."}        (ids that cannot be parsed: id "")
+ *       also after "ready" when the server closes DTLS: mediasoup checks our certificate's
+ *       fingerprint only once its side of the handshake is done (a wrong one: ready, then failed)
+ *   {"event":"removed","id":..}
+ *   {"event":"stats","t":<ms, monotonic>,"cpuMs":<this process, user+sys>,"sessions":[...],"total":{...}}
+ *       per session: id, role, state, sent, sentBytes, rtcpSent, keyFrames, recv, recvBytes,
+ *       rtcpRecv, pliRecv, firRecv, txErrors, late, and ssrcs: [[ssrc, packets], ...] received
+ *   {"event":"stopped"}
+ *
+ * Timing: everything runs on a 2 ms tick (senders are paced to it; sockets are drained at each
+ * tick, so one epoll_wait and one recvmmsg cover several packets under load).
+ *
+ * Build: bench/loadgen/build.sh.  Self-test of the SRTP key derivation and cipher against RFC
+ * 3711's appendix B vectors: loadgen --selftest.
+ *
+ * What it does not do: RTX/NACK answers, transport-cc or REMB feedback, receiver reports, SRTP
+ * decryption of what it receives (a PLI/FIR is recognised from the clear first RTCP header and
+ * answered with a key frame on every video stream of the session), checking the server's DTLS
+ * fingerprint, IPv6, TCP.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SESSIONS 4096
+#define MAX_STREAMS 8
+#define MAX_RX_SSRCS 16
+#define MAX_PAYLOAD 1200
+#define MIN_PAYLOAD 16
+#define MAX_RATE 2000      /* packets/s per stream */
+#define PKT_MAX 1500
+#define BATCH 64           /* datagrams per sendmmsg / recvmmsg */
+#define TICK_US 2000       /* pacing granularity */
+#define SRTP_TAG 10        /* HMAC-SHA1-80 */
+#define ICE_RETRY_US 100000
+#define ICE_TIMEOUT_US 5000000
+#define DTLS_TIMEOUT_US 10000000
+#define KEEPALIVE_US 2000000
+#define SR_INTERVAL_US 1000000
+#define MTU 1200
+
+enum state { ST_ICE, ST_DTLS, ST_READY, ST_FAILED };
+static const char *state_name[] = { "ice", "dtls", "ready", "failed" };
+
+/* One direction and one of RTP/RTCP of an SRTP crypto context: session keys derived once. */
+typedef struct {
+  EVP_CIPHER_CTX *aes; /* AES-128-CTR keyed with the session key; the IV is set per packet */
+  EVP_MAC_CTX *mac;    /* HMAC-SHA1 keyed with the session auth key; re-initialised per packet */
+  uint8_t salt[14];
+} srtp_dir;
+
+typedef struct {
+  int video, layer;
+  uint32_t ssrc;
+  uint8_t pt;
+  double rate, fps;
+  int size;
+  uint16_t seq;
+  uint32_t roc, ts0, srtcp_index;
+  uint16_t picture_id;
+  uint8_t tl0;
+  uint64_t frame, packets, octets;
+  int64_t last_key_us;
+  int force_key;
+} stream_t;
+
+typedef struct {
+  char id[64];
+  int fd, send_role;
+  enum state st;
+  char remote_ufrag[128], remote_pwd[128], local_ufrag[16];
+  uint8_t txid[12];
+  uint64_t tiebreaker;
+  int64_t t_add, t_ice, t_ready, next_stun_us, deadline_us, media_start_us, next_sr_us, key_interval_us;
+  SSL *ssl;
+  BIO *rbio, *wbio;
+  srtp_dir rtp, rtcp;
+  int nstreams;
+  stream_t streams[MAX_STREAMS];
+  uint64_t tx_pkts, tx_bytes, tx_rtcp, key_frames, tx_errors, late;
+  uint64_t rx_rtp, rx_bytes, rx_rtcp, rx_pli, rx_fir;
+  int n_rx_ssrcs;
+  struct { uint32_t ssrc; uint64_t n; } rx_ssrcs[MAX_RX_SSRCS];
+} session_t;
+
+static session_t *sessions[MAX_SESSIONS];
+static int nsessions;
+static int epfd;
+static SSL_CTX *ssl_ctx;
+static EVP_CIPHER *aes_ctr;
+static EVP_MAC *hmac_alg;
+static uint8_t random_pool[PKT_MAX];
+static uint32_t crc_table[256];
+
+/* Scratch for batched sends (single-threaded: one session's batch at a time). */
+static uint8_t txbuf[BATCH][PKT_MAX];
+static struct iovec txiov[BATCH];
+static struct mmsghdr txmsg[BATCH];
+static int ntx;
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void emit(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stdout, fmt, ap);
+  va_end(ap);
+  fputc('\n', stdout);
+  fflush(stdout);
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "loadgen: %s\n", what);
+  ERR_print_errors_fp(stderr);
+  exit(1);
+}
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
+static void put32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+static uint32_t rand32(void) { uint32_t v; RAND_bytes((uint8_t *)&v, 4); return v; }
+
+/* ---- SRTP (RFC 3711: AES-128 counter mode, HMAC-SHA1 truncated to 80 bits) ----------------- */
+
+/* Key derivation with key_derivation_rate 0: AES-CM keystream of the master key, starting at
+ * IV = (master salt XOR label at byte 7) || 0x0000. */
+static void srtp_kdf(const uint8_t key[16], const uint8_t salt[14], uint8_t label, uint8_t *out, int len) {
+  uint8_t iv[16] = { 0 }, zero[32] = { 0 };
+  int n;
+  memcpy(iv, salt, 14);
+  iv[7] ^= label;
+  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+  if (!c || !EVP_EncryptInit_ex2(c, aes_ctr, key, iv, NULL) || !EVP_EncryptUpdate(c, out, &n, zero, len)) die("srtp kdf");
+  EVP_CIPHER_CTX_free(c);
+}
+
+static void srtp_dir_init(srtp_dir *d, const uint8_t key[16], const uint8_t salt[14], int rtcp) {
+  uint8_t k[16], a[20];
+  uint8_t base = rtcp ? 3 : 0; /* labels: 0/3 cipher key, 1/4 auth key, 2/5 salt */
+  srtp_kdf(key, salt, base, k, 16);
+  srtp_kdf(key, salt, base + 1, a, 20);
+  srtp_kdf(key, salt, base + 2, d->salt, 14);
+  d->aes = EVP_CIPHER_CTX_new();
+  d->mac = EVP_MAC_CTX_new(hmac_alg);
+  OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA1", 0), OSSL_PARAM_construct_end() };
+  if (!d->aes || !d->mac || !EVP_EncryptInit_ex2(d->aes, aes_ctr, k, NULL, NULL) || !EVP_MAC_init(d->mac, a, 20, params)) die("srtp init");
+}
+
+static void srtp_dir_free(srtp_dir *d) {
+  EVP_CIPHER_CTX_free(d->aes);
+  EVP_MAC_CTX_free(d->mac);
+  d->aes = NULL;
+  d->mac = NULL;
+}
+
+/* XORs the AES-CM keystream for (ssrc, index) into buf: IV = salt<<16 ^ ssrc<<64 ^ index<<16.
+ * index_bytes: 6 for SRTP's 48-bit packet index, 4 for SRTCP's 31-bit index. */
+static void srtp_crypt(srtp_dir *d, uint32_t ssrc, uint64_t index, int index_bytes, uint8_t *buf, int len) {
+  uint8_t iv[16] = { 0 };
+  int n;
+  memcpy(iv, d->salt, 14);
+  for (int i = 0; i < 4; i++) iv[4 + i] ^= ssrc >> (24 - 8 * i);
+  for (int i = 0; i < index_bytes; i++) iv[13 - i] ^= index >> (8 * i);
+  EVP_EncryptInit_ex2(d->aes, NULL, NULL, iv, NULL);
+  EVP_EncryptUpdate(d->aes, buf, &n, buf, len);
+}
+
+static void srtp_tag(srtp_dir *d, const uint8_t *data, int len, const uint8_t *extra, int extra_len, uint8_t *tag) {
+  uint8_t full[20];
+  size_t outl;
+  EVP_MAC_init(d->mac, NULL, 0, NULL); /* same key: restores the precomputed HMAC state */
+  EVP_MAC_update(d->mac, data, len);
+  if (extra_len) EVP_MAC_update(d->mac, extra, extra_len);
+  EVP_MAC_final(d->mac, full, &outl, sizeof full);
+  memcpy(tag, full, SRTP_TAG);
+}
+
+/* pkt: 12-byte RTP header (no CSRC, no extension) + payload; returns the protected length. */
+static int srtp_protect(srtp_dir *d, stream_t *st, uint8_t *pkt, int len) {
+  uint8_t roc[4];
+  uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+  srtp_crypt(d, st->ssrc, (uint64_t)st->roc << 16 | seq, 6, pkt + 12, len - 12);
+  put32(roc, st->roc);
+  srtp_tag(d, pkt, len, roc, 4, pkt + len);
+  return len + SRTP_TAG;
+}
+
+/* pkt: one RTCP packet; appends E-flag|index and the tag; returns the protected length. */
+static int srtcp_protect(srtp_dir *d, stream_t *st, uint8_t *pkt, int len) {
+  uint32_t index = ++st->srtcp_index & 0x7fffffff;
+  srtp_crypt(d, get32(pkt + 4), index, 4, pkt + 8, len - 8);
+  put32(pkt + len, 0x80000000u | index);
+  srtp_tag(d, pkt, len + 4, NULL, 0, pkt + len + 4);
+  return len + 4 + SRTP_TAG;
+}
+
+static int hexcmp(const uint8_t *b, int n, const char *hex) {
+  char s[128];
+  for (int i = 0; i < n; i++) sprintf(s + 2 * i, "%02X", b[i]);
+  return strcmp(s, hex);
+}
+
+/* RFC 3711 appendix B.2 (AES-CM keystream) and B.3 (key derivation). */
+static int selftest(void) {
+  static const uint8_t mk[16] = { 0xE1, 0xF9, 0x7A, 0x0D, 0x3E, 0x01, 0x8B, 0xE0, 0xD6, 0x4F, 0xA3, 0x2C, 0x06, 0xDE, 0x41, 0x39 };
+  static const uint8_t ms[14] = { 0x0E, 0xC6, 0x75, 0xAD, 0x49, 0x8A, 0xFE, 0xEB, 0xB6, 0x96, 0x0B, 0x3A, 0xAB, 0xE6 };
+  uint8_t k[16], a[20], s[14];
+  srtp_kdf(mk, ms, 0, k, 16);
+  srtp_kdf(mk, ms, 1, a, 20);
+  srtp_kdf(mk, ms, 2, s, 14);
+  int bad = hexcmp(k, 16, "C61E7A93744F39EE10734AFE3FF7A087") || hexcmp(a, 20, "CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4") ||
+            hexcmp(s, 14, "30CBBC08863D8C85D49DB34A9AE1");
+  static const uint8_t sk[16] = { 0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6, 0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C };
+  srtp_dir d = { 0 };
+  d.aes = EVP_CIPHER_CTX_new();
+  EVP_EncryptInit_ex2(d.aes, aes_ctr, sk, NULL, NULL);
+  for (int i = 0; i < 14; i++) d.salt[i] = 0xF0 + i;
+  uint8_t z[32] = { 0 };
+  srtp_crypt(&d, 0, 0, 6, z, 32);
+  bad |= hexcmp(z, 16, "E03EAD0935C95E80E166B16DD92B4EB4") || hexcmp(z + 16, 16, "D23513162B02D0F72A43A2FE4A5F97AB");
+  EVP_CIPHER_CTX_free(d.aes);
+  printf("selftest %s\n", bad ? "FAILED" : "ok");
+  return bad;
+}
+
+/* ---- STUN (RFC 5389 / 8445): binding requests as the controlling agent --------------------- */
+
+static uint32_t crc32(const uint8_t *p, size_t n) {
+  uint32_t c = 0xffffffffu;
+  while (n--) c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+  return c ^ 0xffffffffu;
+}
+
+static size_t stun_attr(uint8_t *b, size_t off, uint16_t type, const void *val, uint16_t len) {
+  put16(b + off, type);
+  put16(b + off + 2, len);
+  memcpy(b + off + 4, val, len);
+  size_t padded = (len + 3u) & ~3u;
+  memset(b + off + 4 + len, 0, padded - len);
+  return off + 4 + padded;
+}
+
+static void send_raw(session_t *s, const uint8_t *b, size_t len) {
+  if (send(s->fd, b, len, 0) < 0) s->tx_errors++;
+}
+
+static void stun_send_binding(session_t *s, int retransmit) {
+  uint8_t b[512], v[8];
+  char user[260];
+  if (!retransmit) RAND_bytes(s->txid, 12);
+  put16(b, 0x0001); /* Binding request */
+  put32(b + 4, 0x2112A442);
+  memcpy(b + 8, s->txid, 12);
+  size_t off = 20;
+  int ulen = snprintf(user, sizeof user, "%s:%s", s->remote_ufrag, s->local_ufrag);
+  off = stun_attr(b, off, 0x0006, user, (uint16_t)ulen); /* USERNAME */
+  put32(v, (126u << 24) | (65535u << 8) | 255u);             /* PRIORITY of a host candidate */
+  off = stun_attr(b, off, 0x0024, v, 4);
+  for (int i = 0; i < 8; i++) v[i] = (uint8_t)(s->tiebreaker >> (56 - 8 * i));
+  off = stun_attr(b, off, 0x802A, v, 8); /* ICE-CONTROLLING */
+  off = stun_attr(b, off, 0x0025, v, 0); /* USE-CANDIDATE */
+  /* MESSAGE-INTEGRITY covers the message up to itself, with the length already counting it. */
+  uint8_t mac[20];
+  unsigned maclen;
+  put16(b + 2, (uint16_t)(off + 24 - 20));
+  HMAC(EVP_sha1(), s->remote_pwd, (int)strlen(s->remote_pwd), b, off, mac, &maclen);
+  off = stun_attr(b, off, 0x0008, mac, 20);
+  put16(b + 2, (uint16_t)(off + 8 - 20));
+  put32(v, crc32(b, off) ^ 0x5354554eu); /* FINGERPRINT */
+  off = stun_attr(b, off, 0x8028, v, 4);
+  send_raw(s, b, off);
+}
+
+/* ---- Sessions ------------------------------------------------------------------------------ */
+
+static void fail(session_t *s, const char *reason) {
+  if (s->st == ST_FAILED) return;
+  s->st = ST_FAILED;
+  emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"%s\"}", s->id, reason);
+}
+
+/* Sends what OpenSSL wrote, cut into datagrams of whole DTLS records of at most MTU bytes. */
+static void dtls_flush(session_t *s) {
+  uint8_t buf[16384];
+  int n;
+  while ((n = BIO_read(s->wbio, buf, sizeof buf)) > 0) {
+    int start = 0, pos = 0;
+    while (pos + 13 <= n) {
+      int rec = 13 + (buf[pos + 11] << 8 | buf[pos + 12]);
+      if (pos + rec > n) rec = n - pos;
+      if (pos + rec - start > MTU && pos > start) {
+        send_raw(s, buf + start, pos - start);
+        start = pos;
+      }
+      pos += rec;
+    }
+    if (n > start) send_raw(s, buf + start, n - start);
+  }
+}
+
+static void start_media(session_t *s, int64_t now) {
+  s->media_start_us = now;
+  s->next_sr_us = now + 200000; /* after the first packets: mediasoup ignores SRs of unknown SSRCs */
+  for (int i = 0; i < s->nstreams; i++) {
+    stream_t *st = &s->streams[i];
+    st->force_key = 1;
+    st->last_key_us = now;
+  }
+}
+
+static void dtls_progress(session_t *s, int64_t now) {
+  int r = SSL_do_handshake(s->ssl);
+  dtls_flush(s);
+  if (r == 1) {
+    const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(s->ssl);
+    uint8_t km[60];
+    if (!p || p->id != SRTP_AES128_CM_SHA1_80) { fail(s, "no SRTP_AES128_CM_SHA1_80 negotiated"); return; }
+    if (!SSL_export_keying_material(s->ssl, km, sizeof km, "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0)) { fail(s, "keying material export failed"); return; }
+    /* client key, server key, client salt, server salt: we are the client and only send. */
+    srtp_dir_init(&s->rtp, km, km + 32, 0);
+    srtp_dir_init(&s->rtcp, km, km + 32, 1);
+    OPENSSL_cleanse(km, sizeof km);
+    s->st = ST_READY;
+    s->t_ready = now;
+    s->next_stun_us = now + KEEPALIVE_US;
+    if (s->send_role) start_media(s, now);
+    emit("{\"event\":\"ready\",\"id\":\"%s\",\"iceMs\":%.1f,\"dtlsMs\":%.1f}", s->id, (s->t_ice - s->t_add) / 1000.0, (now - s->t_ice) / 1000.0);
+    return;
+  }
+  int e = SSL_get_error(s->ssl, r);
+  if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+    char reason[200];
+    const char *why = ERR_reason_error_string(ERR_peek_last_error());
+    snprintf(reason, sizeof reason, "DTLS handshake failed: %s", why ? why : "unknown");
+    ERR_clear_error();
+    fail(s, reason);
+  }
+}
+
+static void on_stun(session_t *s, const uint8_t *b, int len, int64_t now) {
+  if (len < 20 || get32(b + 4) != 0x2112A442) return;
+  uint16_t type = (uint16_t)(b[0] << 8 | b[1]);
+  if (s->st != ST_ICE || memcmp(b + 8, s->txid, 12) != 0) return; /* keepalive answers: nothing to do */
+  if (type == 0x0111) { /* error response: report its ERROR-CODE (e.g. 401: wrong ICE password) */
+    int code = 0, end = 20 + (b[2] << 8 | b[3]);
+    for (int off = 20; off + 4 <= end && off + 4 <= len;) {
+      int alen = b[off + 2] << 8 | b[off + 3];
+      if ((b[off] << 8 | b[off + 1]) == 0x0009 && alen >= 4 && off + 8 <= len) code = (b[off + 6] & 7) * 100 + b[off + 7];
+      off += 4 + ((alen + 3) & ~3);
+    }
+    char reason[64];
+    snprintf(reason, sizeof reason, "ICE binding error response %d", code);
+    fail(s, reason);
+    return;
+  }
+  if (type != 0x0101) return;
+  s->st = ST_DTLS;
+  s->t_ice = now;
+  s->deadline_us = now + DTLS_TIMEOUT_US;
+  s->next_stun_us = now + KEEPALIVE_US;
+  dtls_progress(s, now);
+}
+
+static void on_dtls(session_t *s, const uint8_t *b, int len, int64_t now) {
+  BIO_write(s->rbio, b, len);
+  if (s->st == ST_DTLS) { dtls_progress(s, now); return; }
+  uint8_t sink[2048];
+  while (SSL_read(s->ssl, sink, sizeof sink) > 0) {
+  }
+  ERR_clear_error();
+  dtls_flush(s);
+  if (SSL_get_shutdown(s->ssl) & SSL_RECEIVED_SHUTDOWN) fail(s, "DTLS closed by the server");
+}
+
+static void on_srtp(session_t *s, const uint8_t *b, int len, int64_t now) {
+  if (len < 8) return;
+  if (b[1] >= 192 && b[1] <= 223) { /* RTCP (RFC 5761); the first header stays in the clear */
+    s->rx_rtcp++;
+    int fmt = b[0] & 0x1f;
+    int key = b[1] == 206 && (fmt == 1 || fmt == 4);
+    if (key && fmt == 1) s->rx_pli++;
+    if (key && fmt == 4) s->rx_fir++;
+    /* Which SSRC it asks about is encrypted: answer with a key frame on every video stream. */
+    for (int i = 0; key && i < s->nstreams; i++)
+      if (s->streams[i].video && now - s->streams[i].last_key_us > 200000) s->streams[i].force_key = 1;
+    return;
+  }
+  if (len < 12) return;
+  s->rx_rtp++;
+  s->rx_bytes += len;
+  uint32_t ssrc = get32(b + 8);
+  for (int i = 0; i < s->n_rx_ssrcs; i++)
+    if (s->rx_ssrcs[i].ssrc == ssrc) {
+      s->rx_ssrcs[i].n++;
+      return;
+    }
+  if (s->n_rx_ssrcs < MAX_RX_SSRCS) {
+    s->rx_ssrcs[s->n_rx_ssrcs].ssrc = ssrc;
+    s->rx_ssrcs[s->n_rx_ssrcs++].n = 1;
+  }
+}
+
+static void on_readable(session_t *s) {
+  static uint8_t rxbuf[BATCH][PKT_MAX];
+  static struct iovec iov[BATCH];
+  static struct mmsghdr msgs[BATCH];
+  if (!iov[0].iov_base) { /* once: recvmmsg only writes msg_len and msg_flags back */
+    for (int i = 0; i < BATCH; i++) {
+      iov[i].iov_base = rxbuf[i];
+      iov[i].iov_len = PKT_MAX;
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+  for (;;) {
+    int n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0) return;
+    int64_t now = now_us();
+    for (int i = 0; i < n && s->st != ST_FAILED; i++) {
+      const uint8_t *b = rxbuf[i];
+      int len = (int)msgs[i].msg_len;
+      if (len < 1) continue;
+      /* RFC 7983 demultiplexing by the first byte. */
+      if (b[0] < 4) on_stun(s, b, len, now);
+      else if (b[0] >= 20 && b[0] <= 63) on_dtls(s, b, len, now);
+      else if (b[0] >= 128 && b[0] <= 191 && s->st == ST_READY) on_srtp(s, b, len, now);
+    }
+    if (n < BATCH) return;
+  }
+}
+
+/* ---- Media --------------------------------------------------------------------------------- */
+
+static uint8_t *tx_slot(session_t *s) {
+  if (ntx == BATCH) {
+    int sent = sendmmsg(s->fd, txmsg, ntx, 0);
+    if (sent < ntx) s->tx_errors += ntx - (sent < 0 ? 0 : sent);
+    ntx = 0;
+  }
+  return txbuf[ntx];
+}
+
+static void tx_commit(int len) {
+  txiov[ntx].iov_base = txbuf[ntx];
+  txiov[ntx].iov_len = (size_t)len;
+  memset(&txmsg[ntx].msg_hdr, 0, sizeof txmsg[ntx].msg_hdr);
+  txmsg[ntx].msg_hdr.msg_iov = &txiov[ntx];
+  txmsg[ntx].msg_hdr.msg_iovlen = 1;
+  ntx++;
+}
+
+static void tx_flush(session_t *s) {
+  if (ntx == 0) return;
+  int sent = sendmmsg(s->fd, txmsg, ntx, 0);
+  if (sent < ntx) s->tx_errors += ntx - (sent < 0 ? 0 : sent);
+  ntx = 0;
+}
+
+static uint32_t rtp_ts_at(stream_t *st, double t_s) {
+  double clock = st->video ? 90000.0 : 48000.0;
+  return st->ts0 + (uint32_t)(uint64_t)llround(t_s * clock);
+}
+
+/* One frame: packets floor((k+1)*rate/fps) - floor(k*rate/fps), marker on the last. */
+static void send_frame(session_t *s, stream_t *st, int64_t now) {
+  uint64_t k = st->frame++;
+  int npk = (int)(floor((k + 1) * st->rate / st->fps) - floor(k * st->rate / st->fps));
+  uint32_t ts = rtp_ts_at(st, k / st->fps);
+  int key = 0;
+  if (st->video) {
+    key = st->force_key || (s->key_interval_us > 0 && now - st->last_key_us >= s->key_interval_us);
+    if (npk > 0 && key) {
+      st->force_key = 0;
+      st->last_key_us = now;
+      s->key_frames++;
+    }
+    if (npk > 0) {
+      st->picture_id = (st->picture_id + 1) & 0x7fff;
+      st->tl0++;
+    }
+  }
+  for (int p = 0; p < npk; p++) {
+    uint8_t *b = tx_slot(s);
+    int marker = st->video ? p == npk - 1 : 0;
+    b[0] = 0x80;
+    b[1] = (uint8_t)(marker << 7 | st->pt);
+    put16(b + 2, st->seq);
+    put32(b + 4, ts);
+    put32(b + 8, st->ssrc);
+    uint8_t *pl = b + 12;
+    memcpy(pl, random_pool, st->size);
+    if (st->video) {
+      /* VP8 payload descriptor (RFC 7741): X, S on a frame's first packet, partition 0; then
+       * I (15-bit picture id), L (TL0PICIDX), T (temporal layer 0, Y set). */
+      pl[0] = 0x80 | (p == 0 ? 0x10 : 0);
+      pl[1] = 0xE0;
+      pl[2] = 0x80 | (st->picture_id >> 8);
+      pl[3] = st->picture_id & 0xff;
+      pl[4] = st->tl0;
+      pl[5] = 0x20;
+      if (p == 0) {
+        /* VP8 payload header: P bit 0 on a key frame, show_frame, 19-bit first partition size. */
+        uint32_t part = (uint32_t)(st->size - 16);
+        pl[6] = (uint8_t)((key ? 0 : 1) | 0x10 | (part & 7) << 5);
+        pl[7] = (uint8_t)(part >> 3);
+        pl[8] = (uint8_t)(part >> 11);
+        if (key) {
+          /* Key frame start code and dimensions (320x180 doubled per layer), little-endian. */
+          int w = 320 << st->layer, h = 180 << st->layer;
+          pl[9] = 0x9d, pl[10] = 0x01, pl[11] = 0x2a;
+          pl[12] = w & 0xff, pl[13] = w >> 8, pl[14] = h & 0xff, pl[15] = h >> 8;
+        }
+      }
+    } else {
+      pl[0] = 0x78; /* an Opus TOC byte: SILK wideband 20 ms, mono, one frame */
+    }
+    int len = 12 + st->size;
+    st->packets++;
+    st->octets += st->size;
+    len = srtp_protect(&s->rtp, st, b, len);
+    tx_commit(len);
+    s->tx_pkts++;
+    s->tx_bytes += len;
+    if (++st->seq == 0) st->roc++;
+  }
+}
+
+/* An RTCP sender report per stream, so that mediasoup can switch simulcast layers (it needs
+ * a sender report on both streams to line up their timestamps). */
+static void send_sr(session_t *s, stream_t *st, int64_t now) {
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  uint8_t *b = tx_slot(s);
+  b[0] = 0x80;
+  b[1] = 200;
+  put16(b + 2, 6);
+  put32(b + 4, st->ssrc);
+  put32(b + 8, (uint32_t)(wall.tv_sec + 2208988800u));
+  put32(b + 12, (uint32_t)(((uint64_t)wall.tv_nsec << 32) / 1000000000u));
+  put32(b + 16, rtp_ts_at(st, (now - s->media_start_us) / 1e6));
+  put32(b + 20, (uint32_t)st->packets);
+  put32(b + 24, (uint32_t)st->octets);
+  int len = srtcp_protect(&s->rtcp, st, b, 28);
+  tx_commit(len);
+  s->tx_rtcp++;
+}
+
+static void tick(session_t *s, int64_t now) {
+  if (s->st == ST_FAILED) return;
+  if (s->st == ST_ICE) {
+    if (now >= s->deadline_us) { fail(s, "ICE timeout (no binding response)"); return; }
+    if (now >= s->next_stun_us) {
+      stun_send_binding(s, s->next_stun_us != 0);
+      s->next_stun_us = now + ICE_RETRY_US;
+    }
+    return;
+  }
+  if (s->st == ST_DTLS) {
+    struct timeval tv;
+    if (now >= s->deadline_us) { fail(s, "DTLS timeout"); return; }
+    if (DTLSv1_get_timeout(s->ssl, &tv) && tv.tv_sec == 0 && tv.tv_usec == 0) {
+      DTLSv1_handle_timeout(s->ssl);
+      dtls_flush(s);
+    }
+    return;
+  }
+  if (now >= s->next_stun_us) { /* keepalive / consent */
+    stun_send_binding(s, 0);
+    s->next_stun_us = now + KEEPALIVE_US;
+  }
+  if (!s->send_role) return;
+  for (int i = 0; i < s->nstreams; i++) {
+    stream_t *st = &s->streams[i];
+    int64_t due = s->media_start_us + (int64_t)(st->frame * 1e6 / st->fps);
+    if (now - due > 1000000) { /* more than a second behind (overloaded): skip, do not burst */
+      uint64_t skip = (uint64_t)((now - s->media_start_us) / 1e6 * st->fps) - st->frame;
+      st->frame += skip;
+      s->late += skip;
+      due = s->media_start_us + (int64_t)(st->frame * 1e6 / st->fps);
+    }
+    while (due <= now) {
+      send_frame(s, st, now);
+      due = s->media_start_us + (int64_t)(st->frame * 1e6 / st->fps);
+    }
+  }
+  if (now >= s->next_sr_us) {
+    for (int i = 0; i < s->nstreams; i++) send_sr(s, &s->streams[i], now);
+    s->next_sr_us = now + SR_INTERVAL_US;
+  }
+  tx_flush(s);
+}
+
+/* ---- Commands ------------------------------------------------------------------------------ */
+
+static session_t *find(const char *id) {
+  for (int i = 0; i < nsessions; i++)
+    if (strcmp(sessions[i]->id, id) == 0) return sessions[i];
+  return NULL;
+}
+
+static void free_session(session_t *s) {
+  if (s->fd >= 0) close(s->fd);
+  if (s->ssl) SSL_free(s->ssl); /* frees both BIOs */
+  srtp_dir_free(&s->rtp);
+  srtp_dir_free(&s->rtcp);
+  free(s);
+}
+
+static int valid_id(const char *id) {
+  size_t n = strlen(id);
+  if (n == 0 || n >= 64) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!(isalnum((unsigned char)id[i]) || strchr("_.-:", id[i]))) return 0;
+  return 1;
+}
+
+static int parse_stream(const char *spec, stream_t *st) {
+  char kind[8];
+  unsigned ssrc, pt;
+  double rate, fps = 0;
+  int size, n = sscanf(spec, "%7[a-z],%u,%u,%lf,%d,%lf", kind, &ssrc, &pt, &rate, &size, &fps);
+  if (n < 5 || pt > 127 || rate <= 0 || rate > MAX_RATE || size < MIN_PAYLOAD || size > MAX_PAYLOAD) return 0;
+  memset(st, 0, sizeof *st);
+  if (strcmp(kind, "video") == 0) st->video = 1;
+  else if (strcmp(kind, "audio") != 0 || n == 6) return 0;
+  st->ssrc = ssrc;
+  st->pt = (uint8_t)pt;
+  st->rate = rate;
+  st->size = size;
+  /* Audio: one packet per frame. Video: 30 fps unless told, never more frames than packets. */
+  st->fps = st->video ? (n == 6 && fps > 0 ? fps : 30) : rate;
+  if (st->fps > rate) st->fps = rate;
+  st->seq = (uint16_t)rand32();
+  st->ts0 = rand32();
+  st->picture_id = rand32() & 0x7fff;
+  st->tl0 = (uint8_t)rand32();
+  return 1;
+}
+
+static void cmd_add(char **tok, int ntok) {
+  const char *id = ntok > 1 ? tok[1] : "";
+  if (!valid_id(id)) { emit("{\"event\":\"failed\",\"id\":\"\",\"reason\":\"bad or missing id\"}"); return; }
+  if (ntok < 7) { emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"usage: add <id> send|recv <ip> <port> <ufrag> <pwd> [key=<ms>] [streams]\"}", id); return; }
+  if (find(id)) { emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"duplicate id\"}", id); return; }
+  if (nsessions == MAX_SESSIONS) { emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"too many sessions\"}", id); return; }
+  struct sockaddr_in addr = { .sin_family = AF_INET };
+  int port = atoi(tok[4]);
+  /* Loopback only: this is a load generator, it must not be pointed at other hosts. */
+  if (inet_pton(AF_INET, tok[3], &addr.sin_addr) != 1 || (ntohl(addr.sin_addr.s_addr) >> 24) != 127 || port <= 0 || port > 65535)
+    { emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"server must be a 127.x.x.x address and a port\"}", id); return; }
+  addr.sin_port = htons((uint16_t)port);
+  if (strlen(tok[5]) >= 128 || strlen(tok[6]) >= 128 || strchr(tok[5], '"') || strchr(tok[6], '"'))
+    { emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"bad ICE parameters\"}", id); return; }
+  session_t *s = calloc(1, sizeof *s);
+  if (!s) die("out of memory");
+  s->fd = -1;
+  snprintf(s->id, sizeof s->id, "%s", id);
+  s->send_role = strcmp(tok[2], "send") == 0;
+  if (!s->send_role && strcmp(tok[2], "recv") != 0) goto bad_role;
+  strcpy(s->remote_ufrag, tok[5]);
+  strcpy(s->remote_pwd, tok[6]);
+  s->key_interval_us = 1000000;
+  for (int i = 7; i < ntok; i++) {
+    if (strncmp(tok[i], "key=", 4) == 0) {
+      s->key_interval_us = (int64_t)atoi(tok[i] + 4) * 1000;
+      continue;
+    }
+    if (!s->send_role || s->nstreams == MAX_STREAMS || !parse_stream(tok[i], &s->streams[s->nstreams])) {
+      emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"bad stream #%d (or streams on a recv session, or more than %d)\"}", id, i - 6, MAX_STREAMS);
+      { free_session(s); return; }
+    }
+    stream_t *st = &s->streams[s->nstreams++];
+    if (st->video) for (int j = 0; j < s->nstreams - 1; j++) st->layer += s->streams[j].video;
+  }
+  static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (int i = 0; i < 8; i++) s->local_ufrag[i] = alnum[rand32() % 36];
+  RAND_bytes((uint8_t *)&s->tiebreaker, 8);
+
+  struct sockaddr_in local = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  int buf = 1 << 20;
+  s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&local, sizeof local) < 0 || connect(s->fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"socket: %s\"}", id, strerror(errno));
+    { free_session(s); return; }
+  }
+  setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) die("epoll_ctl");
+
+  s->ssl = SSL_new(ssl_ctx);
+  s->rbio = BIO_new(BIO_s_mem());
+  s->wbio = BIO_new(BIO_s_mem());
+  if (!s->ssl || !s->rbio || !s->wbio) die("SSL_new");
+  BIO_set_mem_eof_return(s->rbio, -1); /* empty means "retry", not EOF */
+  BIO_set_mem_eof_return(s->wbio, -1);
+  SSL_set_bio(s->ssl, s->rbio, s->wbio);
+  SSL_set_connect_state(s->ssl);
+  SSL_set_options(s->ssl, SSL_OP_NO_QUERY_MTU); /* memory BIOs cannot tell the MTU */
+  SSL_set_mtu(s->ssl, MTU - 28); /* minus IPv4 and UDP headers */
+
+  s->st = ST_ICE;
+  s->t_add = now_us();
+  s->deadline_us = s->t_add + ICE_TIMEOUT_US;
+  s->next_stun_us = 0;
+  sessions[nsessions++] = s;
+  return;
+bad_role:
+  emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"role must be send or recv\"}", id);
+  free_session(s);
+}
+
+static void cmd_remove(const char *id) {
+  for (int i = 0; i < nsessions; i++) {
+    if (strcmp(sessions[i]->id, id) != 0) continue;
+    free_session(sessions[i]);
+    sessions[i] = sessions[--nsessions];
+    emit("{\"event\":\"removed\",\"id\":\"%s\"}", id);
+    return;
+  }
+  emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"no such session\"}", id);
+}
+
+static void cmd_stats(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
+  uint64_t t[9] = { 0 };
+  int ready = 0, failed = 0;
+  /* Stats can be long (a few hundred bytes per session): written in one go, one line. */
+  printf("{\"event\":\"stats\",\"t\":%.1f,\"cpuMs\":%.1f,\"sessions\":[", now_us() / 1000.0, cpu);
+  for (int i = 0; i < nsessions; i++) {
+    session_t *s = sessions[i];
+    uint64_t v[9] = { s->tx_pkts, s->tx_bytes, s->tx_rtcp, s->rx_rtp, s->rx_bytes, s->rx_rtcp, s->rx_pli, s->rx_fir, s->key_frames };
+    for (int j = 0; j < 9; j++) t[j] += v[j];
+    ready += s->st == ST_READY;
+    failed += s->st == ST_FAILED;
+    printf("%s{\"id\":\"%s\",\"role\":\"%s\",\"state\":\"%s\",\"sent\":%lu,\"sentBytes\":%lu,\"rtcpSent\":%lu,\"recv\":%lu,\"recvBytes\":%lu,"
+           "\"rtcpRecv\":%lu,\"pliRecv\":%lu,\"firRecv\":%lu,\"keyFrames\":%lu,\"txErrors\":%lu,\"late\":%lu,\"ssrcs\":[",
+           i ? "," : "", s->id, s->send_role ? "send" : "recv", state_name[s->st], v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
+           s->tx_errors, s->late);
+    for (int j = 0; j < s->n_rx_ssrcs; j++) printf("%s[%u,%lu]", j ? "," : "", s->rx_ssrcs[j].ssrc, s->rx_ssrcs[j].n);
+    printf("]}");
+  }
+  emit("],\"total\":{\"sessions\":%d,\"ready\":%d,\"failed\":%d,\"sent\":%lu,\"sentBytes\":%lu,\"rtcpSent\":%lu,\"recv\":%lu,\"recvBytes\":%lu,"
+       "\"rtcpRecv\":%lu,\"pliRecv\":%lu,\"firRecv\":%lu,\"keyFrames\":%lu}}",
+       nsessions, ready, failed, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]);
+}
+
+/* Returns 0 to stop. */
+static int handle_line(char *line) {
+  char *tok[7 + MAX_STREAMS + 2];
+  int ntok = 0;
+  for (char *p = strtok(line, " \t\r"); p && ntok < (int)(sizeof tok / sizeof *tok); p = strtok(NULL, " \t\r")) tok[ntok++] = p;
+  if (ntok == 0) return 1;
+  if (strcmp(tok[0], "add") == 0) cmd_add(tok, ntok);
+  else if (strcmp(tok[0], "remove") == 0 && ntok == 2) cmd_remove(tok[1]);
+  else if (strcmp(tok[0], "stats") == 0) cmd_stats();
+  else if (strcmp(tok[0], "stop") == 0) return 0;
+  else fprintf(stderr, "loadgen: unknown command '%.40s'\n", tok[0]);
+  return 1;
+}
+
+/* Reads what stdin has; runs each complete line. Returns 0 on stop or EOF. */
+static int on_stdin(void) {
+  static char buf[65536];
+  static size_t used;
+  for (;;) {
+    ssize_t n = read(0, buf + used, sizeof buf - 1 - used);
+    if (n == 0) return 0;
+    if (n < 0) return errno == EAGAIN || errno == EINTR;
+    used += (size_t)n;
+    char *start = buf, *nl;
+    while ((nl = memchr(start, '\n', used - (size_t)(start - buf)))) {
+      *nl = 0;
+      if (!handle_line(start)) return 0;
+      start = nl + 1;
+    }
+    used -= (size_t)(start - buf);
+    memmove(buf, start, used);
+    if (used == sizeof buf - 1) used = 0; /* a line longer than the buffer: dropped */
+  }
+}
+
+/* ---- Start-up ------------------------------------------------------------------------------ */
+
+static void make_identity(void) {
+  EVP_PKEY *key = EVP_EC_gen("P-256");
+  X509 *x = X509_new();
+  if (!key || !x) die("key generation");
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(rand32() & 0x7fffffff));
+  X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+  X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400);
+  X509_set_pubkey(x, key);
+  X509_NAME *name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"loadgen", -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  if (!X509_sign(x, key, EVP_sha256())) die("certificate signing");
+
+  ssl_ctx = SSL_CTX_new(DTLS_client_method());
+  if (!ssl_ctx) die("SSL_CTX_new");
+  SSL_CTX_set_min_proto_version(ssl_ctx, DTLS1_2_VERSION);
+  if (!SSL_CTX_use_certificate(ssl_ctx, x) || !SSL_CTX_use_PrivateKey(ssl_ctx, key)) die("certificate");
+  /* mediasoup checks our certificate against the fingerprint it was given; we do not check its. */
+  SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
+  if (SSL_CTX_set_tlsext_use_srtp(ssl_ctx, "SRTP_AES128_CM_SHA1_80") != 0) die("use_srtp");
+
+  uint8_t md[32];
+  unsigned mdlen;
+  char fp[32 * 3];
+  X509_digest(x, EVP_sha256(), md, &mdlen);
+  for (unsigned i = 0; i < mdlen; i++) sprintf(fp + 3 * i, "%02X%s", md[i], i + 1 < mdlen ? ":" : "");
+  emit("{\"event\":\"fingerprint\",\"algorithm\":\"sha-256\",\"value\":\"%s\"}", fp);
+  X509_free(x);
+  EVP_PKEY_free(key);
+}
+
+int main(int argc, char **argv) {
+  aes_ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+  hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  if (!aes_ctr || !hmac_alg) die("OpenSSL algorithms");
+  if (argc > 1 && strcmp(argv[1], "--selftest") == 0) return selftest();
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    crc_table[i] = c;
+  }
+  RAND_bytes(random_pool, sizeof random_pool);
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  make_identity();
+
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+  struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+  if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) < 0) die("epoll");
+
+  /* Everything happens on a fixed tick: sleep, drain whatever became readable, send what is
+   * due. Not waking per packet lets one epoll_wait and one recvmmsg cover several packets; the
+   * cost is up to one tick of latency, which only the handshakes see. */
+  int64_t next_tick = now_us();
+  for (;;) {
+    struct timespec wake = { .tv_sec = next_tick / 1000000, .tv_nsec = (next_tick % 1000000) * 1000 };
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, NULL) == EINTR) {
+    }
+    struct epoll_event evs[256];
+    int n, stdin_ready = 0;
+    do {
+      n = epoll_wait(epfd, evs, 256, 0);
+      if (n < 0 && errno != EINTR) die("epoll_wait");
+      /* Sockets now, stdin after: a `remove` frees a session whose event may be in evs. */
+      for (int i = 0; i < n; i++) {
+        if (evs[i].data.ptr == NULL) stdin_ready = 1;
+        else on_readable(evs[i].data.ptr);
+      }
+    } while (n == 256);
+    int64_t now = now_us();
+    for (int i = 0; i < nsessions; i++) tick(sessions[i], now);
+    next_tick += TICK_US;
+    if (next_tick < now) next_tick = now + TICK_US; /* overloaded: do not try to catch up ticks */
+    if (stdin_ready && !on_stdin()) break;
+  }
+  for (int i = 0; i < nsessions; i++) free_session(sessions[i]);
+  emit("{\"event\":\"stopped\"}");
+  return 0;
+}
