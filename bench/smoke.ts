@@ -2,8 +2,8 @@
  * Smoke run of the load generator against the real server (in this process, one worker):
  * one publisher (audio + 3-layer VP8 simulcast) and 3 subscribers, 10 s of traffic. Prints each
  * subscriber's received packets per second against what it should get (50 audio + the forwarded
- * video layer's rate), the worker's and the generator's CPU. Exits 0 when every subscriber got
- * more than 90 % of it. Loopback only; HTTP port 3400, RTC port 24000.
+ * video layer's rate), the audio forwarding latency, the worker's and the generator's CPU. Exits
+ * 0 when every subscriber got more than 90 % of it. Loopback only; HTTP port 3400, RTC port 24000.
  *
  * Run: node bench/run.mjs smoke [subscribers=3] [seconds=10]   (bundles into bench/.build/)
  */
@@ -65,6 +65,7 @@ async function main(): Promise<number> {
       const u = await worker.getResourceUsage();
       return u.ru_utime + u.ru_stime; // ms
     };
+    loadgen.resetLatency(); // the latency window is the measurement window
     const [s0, w0] = [await loadgen.stats(), await cpu()];
     await sleep(measureMs);
     const [s1, w1] = [await loadgen.stats(), await cpu()];
@@ -97,6 +98,11 @@ async function main(): Promise<number> {
           `expected ${expected}: ${((100 * total) / expected).toFixed(1)} % ${good ? 'ok' : 'TOO LOW'}; RTCP ${((b.rtcpRecv - a.rtcpRecv) / secs).toFixed(1)}/s`,
       );
     }
+    const lat = s1.latency;
+    out(
+      `audio forwarding latency (generator send -> kernel receive, via the SFU): p50 ${lat.p50} µs, p90 ${lat.p90} µs, ` +
+        `p99 ${lat.p99} µs, max ${lat.max} µs over ${lat.count} packets (${lat.miss} unmatched)`,
+    );
     out(`worker CPU: ${((100 * (w1 - w0)) / (secs * 1000)).toFixed(2)} % of one core (getResourceUsage, ${secs.toFixed(1)} s)`);
     out(`generator CPU: ${((100 * (s1.cpuMs - s0.cpuMs)) / (secs * 1000)).toFixed(2)} % of one core`);
     out(ok ? 'smoke: ok' : 'smoke: FAILED (a subscriber received 90 % or less of what it should)');

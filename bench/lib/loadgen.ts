@@ -2,7 +2,7 @@
  * Node side of the load generator (bench/loadgen/loadgen.c): builds it if needed, spawns it, and
  * speaks its line protocol (text commands in, JSON events out; described at the top of loadgen.c).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -30,6 +30,12 @@ export interface SessionSpec {
   streams?: StreamSpec[];
   /** Senders: a key frame on every video stream this often (ms); 0: only at start and on PLI/FIR. Default 1000. */
   keyFrameIntervalMs?: number;
+  /**
+   * Receivers: the payload type the server forwards our senders' audio with (the router's Opus
+   * payload type: consumers use the router's, not the one the subscriber prefers). Its packets'
+   * forwarding latency goes into the generator's histogram; unset: not measured.
+   */
+  audioPayloadType?: number;
 }
 
 export interface SessionStats {
@@ -52,6 +58,21 @@ export interface SessionStats {
   ssrcs: [number, number][];
 }
 
+/**
+ * Forwarding latency of audio since the last resetLatency(), µs: from just before the generator's
+ * sendmmsg to the kernel's receive timestamp of the forwarded packet (loopback to the server, its
+ * whole receive/forward/send path, and its packet entering loopback back). p*: null when count is 0.
+ */
+export interface LatencyStats {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number;
+  /** Audio packets received whose send time was not found (e.g. sent before a generator restart). */
+  miss: number;
+}
+
 export interface LoadgenStats {
   /** The generator's monotonic clock, ms. */
   t: number;
@@ -59,6 +80,7 @@ export interface LoadgenStats {
   cpuMs: number;
   sessions: SessionStats[];
   total: Omit<SessionStats, 'id' | 'role' | 'state' | 'txErrors' | 'late' | 'ssrcs'> & { sessions: number; ready: number; failed: number };
+  latency: LatencyStats;
 }
 
 type LoadgenEvent =
@@ -170,7 +192,8 @@ export class Loadgen {
       [s.kind, s.ssrc >>> 0, s.payloadType, s.rate, s.payloadSize, ...(s.kind === 'video' && s.fps ? [s.fps] : [])].join(','),
     );
     const key = spec.keyFrameIntervalMs === undefined ? [] : [`key=${Math.round(spec.keyFrameIntervalMs)}`];
-    const line = ['add', spec.id, spec.role, spec.serverIp, spec.serverPort, spec.iceUfrag, spec.icePwd, ...key, ...streams].join(' ');
+    const apt = spec.audioPayloadType === undefined || spec.role !== 'recv' ? [] : [`apt=${spec.audioPayloadType & 0x7f}`];
+    const line = ['add', spec.id, spec.role, spec.serverIp, spec.serverPort, spec.iceUfrag, spec.icePwd, ...key, ...apt, ...streams].join(' ');
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(new Error('loadgen has exited'));
       this.pending.set(spec.id, { resolve, reject });
@@ -191,6 +214,11 @@ export class Loadgen {
     });
   }
 
+  /** Empties the latency histogram: the next stats() covers from here (commands run in order). */
+  resetLatency(): void {
+    this.send('latency-reset');
+  }
+
   /** Stops the generator (killed if it has not exited within 3 s). */
   async stop(): Promise<void> {
     if (!this.dead) {
@@ -201,4 +229,53 @@ export class Loadgen {
       clearTimeout(timer);
     }
   }
+}
+
+export interface FloorRelaySize {
+  /** Datagram bytes (100, then 1200). */
+  size: number;
+  relayed: number;
+  /** Packets relayed per wall-clock second, with blaster and sink competing for the same cores. */
+  perSec: number;
+  /** The relay thread's CPU (user + system) per packet: what the SFU worker's per-packet CPU compares to. */
+  relayCpuNsPerPkt: number;
+  relayUserNsPerPkt: number;
+  relaySysNsPerPkt: number;
+  /** 1e9 / relayCpuNsPerPkt: what one core would relay. */
+  pktPerRelayCpuSec: number;
+  /** Datagrams per recvmmsg that the relay got. */
+  avgBatch: number;
+  blasterSent: number;
+  sinkReceived: number;
+  cpuPct: { relay: number; blaster: number; sink: number };
+}
+
+export interface FloorSrtpSize {
+  payload: number;
+  /** CPU ns per srtp_protect (AES-128-CTR + HMAC-SHA1-80), then per part alone. */
+  protectNs: number;
+  aesCtrNs: number;
+  hmacSha1Ns: number;
+}
+
+/** Runs `loadgen <args>` to completion and parses the one JSON line it prints. */
+async function runFloor<T>(args: string[], timeoutMs: number): Promise<T> {
+  const bin = buildLoadgen();
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(bin, args, { timeout: timeoutMs }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
+}
+
+/**
+ * The raw UDP relay floor on loopback (no crypto): `seconds` (1–60) per datagram size. batch: datagrams
+ * per recvmmsg/sendmmsg (1–64, default 64; 1 is closer to mediasoup's one syscall per packet).
+ */
+export function floorRelay(seconds: number, batch = 64): Promise<{ floor: 'relay'; seconds: number; batch: number; sizes: FloorRelaySize[] }> {
+  return runFloor(['floor-relay', String(Math.round(seconds)), String(Math.round(batch))], (2 * seconds + 10) * 1000);
+}
+
+/** SRTP protect cost of the generator's own SRTP (100- and 1200-byte payloads). */
+export function floorSrtp(iterations = 2_000_000): Promise<{ floor: 'srtp'; profile: string; openssl: string; iterations: number; sizes: FloorSrtpSize[] }> {
+  return runFloor(['floor-srtp', String(Math.round(iterations))], 120_000);
 }

@@ -4,12 +4,12 @@
  * audio and 3-layer VP8 simulcast; a subscriber consumes everything offered and counts packets.
  */
 import { randomInt } from 'node:crypto';
-import { TokenService, type TokenClaims } from '../../server/auth/tokens.js';
+import { TokenService, type AccessClaims } from '../../server/auth/tokens.js';
 import WebSocket from 'ws';
 import type { Loadgen, StreamSpec } from './loadgen.js';
 
 /** An HS256 access token as the platform would sign it: the server's own TokenService. */
-export function signToken(secret: string, claims: TokenClaims, ttlSec = 3600): Promise<string> {
+export function signToken(secret: string, claims: AccessClaims, ttlSec = 3600): Promise<string> {
   return new TokenService(secret).sign(claims, ttlSec);
 }
 
@@ -130,7 +130,7 @@ export const audioRate = 50;
 async function joinAndCreate(opts: ParticipantOptions, direction: 'send' | 'recv') {
   const sig = await Signaling.connect(`${opts.wsUrl}?token=${opts.token}`);
   try {
-    const join = await sig.request<{ peerId: string }>('join');
+    const join = await sig.request<{ peerId: string; routerRtpCapabilities: { codecs?: { kind: string; preferredPayloadType?: number }[] } }>('join');
     await sig.request('setRtpCapabilities', { rtpCapabilities: minimalRtpCapabilities });
     const t = await sig.request<TransportInfo>('createTransport', { direction });
     const udp = t.iceCandidates.find((c) => c.protocol === 'udp');
@@ -139,7 +139,9 @@ async function joinAndCreate(opts: ParticipantOptions, direction: 'send' | 'recv
       transportId: t.id,
       dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: opts.loadgen.fingerprint }] },
     });
-    return { sig, peerId: join.peerId, transport: t, udp };
+    // Consumers forward with the router's payload types: the audio one lets the generator spot audio.
+    const audioPayloadType = join.routerRtpCapabilities.codecs?.find((c) => c.kind === 'audio')?.preferredPayloadType;
+    return { sig, peerId: join.peerId, transport: t, udp, audioPayloadType };
   } catch (err) {
     sig.close();
     throw err;
@@ -231,7 +233,7 @@ export interface Subscriber {
 export async function startSubscriber(opts: ParticipantOptions): Promise<Subscriber> {
   const consumers = new Map<string, ConsumerInfo>();
   const sessionId = `${opts.name}-recv`;
-  const { sig, peerId, transport, udp } = await joinAndCreate(opts, 'recv');
+  const { sig, peerId, transport, udp, audioPayloadType } = await joinAndCreate(opts, 'recv');
   const onRequest = (method: string, data: Json) => {
     if (method !== 'newConsumer') return;
     const rtp = data.rtpParameters as { encodings?: { ssrc?: number }[] };
@@ -262,6 +264,7 @@ export async function startSubscriber(opts: ParticipantOptions): Promise<Subscri
       serverPort: udp.port,
       iceUfrag: transport.iceParameters.usernameFragment,
       icePwd: transport.iceParameters.password,
+      audioPayloadType,
     });
   } catch (err) {
     sig.close();

@@ -18,7 +18,7 @@ fi
 command -v gcc >/dev/null || { log "gcc is missing (apt-get install build-essential)"; exit 1; }
 [ -f /usr/include/openssl/ssl.h ] || { log "OpenSSL headers are missing (apt-get install libssl-dev)"; exit 1; }
 log "compiling loadgen.c"
-gcc "${cflags[@]}" -o "$bin.tmp" "$here/loadgen.c" -lssl -lcrypto -lm
+gcc "${cflags[@]}" -pthread -o "$bin.tmp" "$here/loadgen.c" -lssl -lcrypto -lm
 "$bin.tmp" --selftest >/dev/null || { log "SRTP self-test failed"; exit 1; }
 mv "$bin.tmp" "$bin"
 echo "$stamp" >"$out/loadgen.stamp"

@@ -11,13 +11,16 @@
  * Control protocol: one line per message.
  *
  * stdin (text, space-separated tokens):
- *   add <id> send|recv <serverIp> <serverPort> <iceUfrag> <icePwd> [key=<ms>] [<stream>...]
+ *   add <id> send|recv <serverIp> <serverPort> <iceUfrag> <icePwd> [key=<ms>] [apt=<pt>] [<stream>...]
  *       <stream> = audio,<ssrc>,<payloadType>,<packetsPerSec>,<payloadBytes>
  *                | video,<ssrc>,<payloadType>,<packetsPerSec>,<payloadBytes>[,<framesPerSec>]
  *       Video streams of one session are simulcast layers, lowest first. key=<ms> sends a key
  *       frame on every video stream that often (default 1000; 0: only at start and on PLI/FIR).
+ *       apt=<pt> (recv sessions): RTP with this payload type is audio forwarded from one of our
+ *       senders; its forwarding latency is measured (see Latency below).
  *   remove <id>
  *   stats
+ *   latency-reset             empties the latency histogram: the start of a measurement window
  *   stop                      (EOF on stdin stops too)
  *
  * stdout (JSON, one object per line, each with "event"):
@@ -30,10 +33,35 @@
  *   {"event":"stats","t":<ms, monotonic>,"cpuMs":<this process, user+sys>,"sessions":[...],"total":{...}}
  *       per session: id, role, state, sent, sentBytes, rtcpSent, keyFrames, recv, recvBytes,
  *       rtcpRecv, pliRecv, firRecv, txErrors, late, and ssrcs: [[ssrc, packets], ...] received
+ *       "latency":{"count":..,"p50":..,"p90":..,"p99":..,"max":..,"miss":..}: µs since the last
+ *       latency-reset (p*: null while count is 0); miss: audio packets whose send time was unknown
  *   {"event":"stopped"}
  *
  * Timing: everything runs on a 2 ms tick (senders are paced to it; sockets are drained at each
  * tick, so one epoll_wait and one recvmmsg cover several packets under load).
+ *
+ * Latency: the RTP header is in the clear and mediasoup's SimpleConsumer (audio) rewrites only
+ * SSRC and sequence number (SimpleConsumer::SendRtpPacket; SeqManager maps sequence numbers
+ * only), so a forwarded audio packet carries the RTP timestamp its sender put in. Senders note
+ * the time just before the sendmmsg of each audio packet, by RTP timestamp; receivers look the
+ * timestamp up and add the difference to a histogram. The receive time is the kernel's
+ * (SO_TIMESTAMPNS, stamped when the server's send enters loopback), not the time recvmmsg
+ * returned: sockets are only drained once per 2 ms tick, which would add 0-2 ms of our own
+ * waiting. Both ends therefore use CLOCK_REALTIME (the kernel stamps with it); a clock step
+ * during a window spoils it. What is measured: our sendmmsg call, loopback to the server, the
+ * server's receive, SRTP unprotect, forwarding, SRTP protect and send, up to its packet entering
+ * loopback towards us (where the kernel stamps it). Under load it includes the scheduling delays
+ * of both processes.
+ *
+ * Floors (subcommands, not the protocol; each prints one JSON line and exits):
+ *   loadgen floor-relay [seconds=5] [batch=64]   raw UDP relay on loopback, no crypto: a blaster
+ *       thread sends 100-byte (then 1200-byte) datagrams as fast as it can to a relay thread,
+ *       which forwards them (recvmmsg, sendmmsg, up to <batch> at a time) to a sink thread that
+ *       counts them; <seconds> per size. Reports packets relayed per second and the relay
+ *       thread's CPU time per packet (getrusage RUSAGE_THREAD): the floor for an SFU's
+ *       per-packet cost. batch=1 is closer to mediasoup, which makes one syscall per packet.
+ *   loadgen floor-srtp [iterations=2000000]   CPU ns per srtp_protect of 100- and 1200-byte
+ *       payloads (this file's SRTP), and its AES-CTR and HMAC-SHA1 parts alone.
  *
  * Build: bench/loadgen/build.sh.  Self-test of the SRTP key derivation and cipher against RFC
  * 3711's appendix B vectors: loadgen --selftest.
@@ -57,6 +85,8 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +114,10 @@
 #define KEEPALIVE_US 2000000
 #define SR_INTERVAL_US 1000000
 #define MTU 1200
+#define LAT_TAB_BITS 18     /* send times by RTP timestamp; a slot need only last until its packet is back */
+#define LAT_MAX_AGE_NS 5000000000LL
+#define LAT_SUB 64          /* histogram sub-buckets per power of two: each 1/64 of its value wide */
+#define LAT_BUCKETS 2048    /* ns up to 2^37 (>1 min); exact below 128 ns */
 
 enum state { ST_ICE, ST_DTLS, ST_READY, ST_FAILED };
 static const char *state_name[] = { "ice", "dtls", "ready", "failed" };
@@ -127,6 +161,7 @@ typedef struct {
   uint64_t rx_rtp, rx_bytes, rx_rtcp, rx_pli, rx_fir;
   int n_rx_ssrcs;
   struct { uint32_t ssrc; uint64_t n; } rx_ssrcs[MAX_RX_SSRCS];
+  int audio_pt; /* recv: payload type of forwarded audio (apt=), -1: no latency measurement */
 } session_t;
 
 static session_t *sessions[MAX_SESSIONS];
@@ -142,12 +177,26 @@ static uint32_t crc_table[256];
 static uint8_t txbuf[BATCH][PKT_MAX];
 static struct iovec txiov[BATCH];
 static struct mmsghdr txmsg[BATCH];
+static int64_t txaudio[BATCH]; /* per slot: an audio packet's RTP timestamp, or -1 */
 static int ntx;
+
+/* Latency (see the top of the file). One table for all senders, indexed by a hash of the RTP
+ * timestamp: a lookup costs the same whatever the number of senders (timestamps start at
+ * random, so two senders sharing one is unlikely; a slot overwritten before its packet came
+ * back is counted as a miss, not mismeasured). */
+static struct { uint32_t ts; int64_t ns; } lat_tab[1 << LAT_TAB_BITS];
+static uint64_t lat_hist[LAT_BUCKETS], lat_count, lat_miss, lat_max;
 
 static int64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t real_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void emit(const char *fmt, ...) {
@@ -321,6 +370,44 @@ static void stun_send_binding(session_t *s, int retransmit) {
   send_raw(s, b, off);
 }
 
+/* ---- Latency ------------------------------------------------------------------------------- */
+
+static uint32_t lat_slot(uint32_t ts) { return (ts * 2654435761u) >> (32 - LAT_TAB_BITS); } /* Fibonacci hash */
+
+/* Log-linear buckets: below 128 ns one per ns; above, LAT_SUB per power of two. */
+static unsigned lat_bucket(uint64_t ns) {
+  if (ns < 2 * LAT_SUB) return (unsigned)ns;
+  unsigned shift = 63 - (unsigned)__builtin_clzll(ns) - 6; /* ns >> shift is in [64, 128) */
+  unsigned b = shift * LAT_SUB + (unsigned)(ns >> shift);
+  return b < LAT_BUCKETS ? b : LAT_BUCKETS - 1;
+}
+
+/* The middle of a bucket, in µs. */
+static double lat_bucket_us(unsigned b) {
+  if (b < 2 * LAT_SUB) return b / 1000.0;
+  unsigned shift = b / LAT_SUB - 1;
+  return ((double)((uint64_t)(b - shift * LAT_SUB) << shift) + (double)(1ull << shift) / 2) / 1000.0;
+}
+
+static void lat_received(const uint8_t *rtp, int64_t rx_ns) {
+  uint32_t ts = get32(rtp + 4);
+  int64_t d = rx_ns - lat_tab[lat_slot(ts)].ns;
+  if (lat_tab[lat_slot(ts)].ts != ts || d < 0 || d > LAT_MAX_AGE_NS) { lat_miss++; return; }
+  lat_hist[lat_bucket((uint64_t)d)]++;
+  lat_count++;
+  if ((uint64_t)d > lat_max) lat_max = (uint64_t)d;
+}
+
+/* Writes "null" or the q-quantile in µs (the bucket's middle, at most the maximum). */
+static void lat_print_quantile(double q) {
+  if (!lat_count) { printf("null"); return; }
+  uint64_t want = (uint64_t)ceil(q * lat_count), sum = 0;
+  unsigned b = 0;
+  while ((sum += lat_hist[b]) < want) b++;
+  double v = lat_bucket_us(b);
+  printf("%.1f", v < lat_max / 1000.0 ? v : lat_max / 1000.0);
+}
+
 /* ---- Sessions ------------------------------------------------------------------------------ */
 
 static void fail(session_t *s, const char *reason) {
@@ -422,7 +509,7 @@ static void on_dtls(session_t *s, const uint8_t *b, int len, int64_t now) {
   if (SSL_get_shutdown(s->ssl) & SSL_RECEIVED_SHUTDOWN) fail(s, "DTLS closed by the server");
 }
 
-static void on_srtp(session_t *s, const uint8_t *b, int len, int64_t now) {
+static void on_srtp(session_t *s, const uint8_t *b, int len, int64_t now, int64_t rx_ns) {
   if (len < 8) return;
   if (b[1] >= 192 && b[1] <= 223) { /* RTCP (RFC 5761); the first header stays in the clear */
     s->rx_rtcp++;
@@ -438,6 +525,7 @@ static void on_srtp(session_t *s, const uint8_t *b, int len, int64_t now) {
   if (len < 12) return;
   s->rx_rtp++;
   s->rx_bytes += len;
+  if ((b[1] & 0x7f) == s->audio_pt) lat_received(b, rx_ns);
   uint32_t ssrc = get32(b + 8);
   for (int i = 0; i < s->n_rx_ssrcs; i++)
     if (s->rx_ssrcs[i].ssrc == ssrc) {
@@ -450,30 +538,47 @@ static void on_srtp(session_t *s, const uint8_t *b, int len, int64_t now) {
   }
 }
 
+/* The kernel's receive time of a datagram (SO_TIMESTAMPNS, set on recv sessions), or fallback. */
+static int64_t rx_stamp(struct msghdr *h, int64_t fallback) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+  return fallback;
+}
+
 static void on_readable(session_t *s) {
   static uint8_t rxbuf[BATCH][PKT_MAX];
+  static uint8_t rxctl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
   static struct iovec iov[BATCH];
   static struct mmsghdr msgs[BATCH];
-  if (!iov[0].iov_base) { /* once: recvmmsg only writes msg_len and msg_flags back */
+  if (!iov[0].iov_base) { /* once: recvmmsg only writes msg_len, msg_flags, msg_controllen back */
     for (int i = 0; i < BATCH; i++) {
       iov[i].iov_base = rxbuf[i];
       iov[i].iov_len = PKT_MAX;
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = rxctl[i];
+      msgs[i].msg_hdr.msg_controllen = sizeof rxctl[i];
     }
   }
   for (;;) {
     int n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) return;
-    int64_t now = now_us();
+    /* Fallback receive time, per batch, if the kernel gave none: late by up to one tick. */
+    int64_t now = now_us(), rx_ns = real_ns();
     for (int i = 0; i < n && s->st != ST_FAILED; i++) {
       const uint8_t *b = rxbuf[i];
       int len = (int)msgs[i].msg_len;
+      int64_t stamp = rx_stamp(&msgs[i].msg_hdr, rx_ns);
+      msgs[i].msg_hdr.msg_controllen = sizeof rxctl[i];
       if (len < 1) continue;
       /* RFC 7983 demultiplexing by the first byte. */
       if (b[0] < 4) on_stun(s, b, len, now);
       else if (b[0] >= 20 && b[0] <= 63) on_dtls(s, b, len, now);
-      else if (b[0] >= 128 && b[0] <= 191 && s->st == ST_READY) on_srtp(s, b, len, now);
+      else if (b[0] >= 128 && b[0] <= 191 && s->st == ST_READY) on_srtp(s, b, len, now, stamp);
     }
     if (n < BATCH) return;
   }
@@ -481,29 +586,35 @@ static void on_readable(session_t *s) {
 
 /* ---- Media --------------------------------------------------------------------------------- */
 
-static uint8_t *tx_slot(session_t *s) {
-  if (ntx == BATCH) {
-    int sent = sendmmsg(s->fd, txmsg, ntx, 0);
-    if (sent < ntx) s->tx_errors += ntx - (sent < 0 ? 0 : sent);
-    ntx = 0;
+/* Sends the batch; notes the send time of its audio packets just before (latency). */
+static void tx_flush(session_t *s) {
+  if (ntx == 0) return;
+  int64_t t = real_ns();
+  for (int i = 0; i < ntx; i++) {
+    if (txaudio[i] < 0) continue;
+    uint32_t ts = (uint32_t)txaudio[i];
+    lat_tab[lat_slot(ts)].ts = ts;
+    lat_tab[lat_slot(ts)].ns = t;
   }
+  int sent = sendmmsg(s->fd, txmsg, ntx, 0);
+  if (sent < ntx) s->tx_errors += ntx - (sent < 0 ? 0 : sent);
+  ntx = 0;
+}
+
+static uint8_t *tx_slot(session_t *s) {
+  if (ntx == BATCH) tx_flush(s);
   return txbuf[ntx];
 }
 
-static void tx_commit(int len) {
+/* audio_ts: the RTP timestamp of an audio packet, -1 for anything else. */
+static void tx_commit(int len, int64_t audio_ts) {
+  txaudio[ntx] = audio_ts;
   txiov[ntx].iov_base = txbuf[ntx];
   txiov[ntx].iov_len = (size_t)len;
   memset(&txmsg[ntx].msg_hdr, 0, sizeof txmsg[ntx].msg_hdr);
   txmsg[ntx].msg_hdr.msg_iov = &txiov[ntx];
   txmsg[ntx].msg_hdr.msg_iovlen = 1;
   ntx++;
-}
-
-static void tx_flush(session_t *s) {
-  if (ntx == 0) return;
-  int sent = sendmmsg(s->fd, txmsg, ntx, 0);
-  if (sent < ntx) s->tx_errors += ntx - (sent < 0 ? 0 : sent);
-  ntx = 0;
 }
 
 static uint32_t rtp_ts_at(stream_t *st, double t_s) {
@@ -568,7 +679,7 @@ static void send_frame(session_t *s, stream_t *st, int64_t now) {
     st->packets++;
     st->octets += st->size;
     len = srtp_protect(&s->rtp, st, b, len);
-    tx_commit(len);
+    tx_commit(len, st->video ? -1 : (int64_t)ts);
     s->tx_pkts++;
     s->tx_bytes += len;
     if (++st->seq == 0) st->roc++;
@@ -591,7 +702,7 @@ static void send_sr(session_t *s, stream_t *st, int64_t now) {
   put32(b + 20, (uint32_t)st->packets);
   put32(b + 24, (uint32_t)st->octets);
   int len = srtcp_protect(&s->rtcp, st, b, 28);
-  tx_commit(len);
+  tx_commit(len, -1);
   s->tx_rtcp++;
 }
 
@@ -710,9 +821,14 @@ static void cmd_add(char **tok, int ntok) {
   strcpy(s->remote_ufrag, tok[5]);
   strcpy(s->remote_pwd, tok[6]);
   s->key_interval_us = 1000000;
+  s->audio_pt = -1;
   for (int i = 7; i < ntok; i++) {
     if (strncmp(tok[i], "key=", 4) == 0) {
       s->key_interval_us = (int64_t)atoi(tok[i] + 4) * 1000;
+      continue;
+    }
+    if (strncmp(tok[i], "apt=", 4) == 0 && !s->send_role) {
+      s->audio_pt = atoi(tok[i] + 4) & 0x7f;
       continue;
     }
     if (!s->send_role || s->nstreams == MAX_STREAMS || !parse_stream(tok[i], &s->streams[s->nstreams])) {
@@ -735,6 +851,8 @@ static void cmd_add(char **tok, int ntok) {
   }
   setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  int on = 1; /* kernel receive times, for the latency: see rx_stamp */
+  if (s->audio_pt >= 0) setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) die("epoll_ctl");
 
@@ -792,9 +910,15 @@ static void cmd_stats(void) {
     for (int j = 0; j < s->n_rx_ssrcs; j++) printf("%s[%u,%lu]", j ? "," : "", s->rx_ssrcs[j].ssrc, s->rx_ssrcs[j].n);
     printf("]}");
   }
-  emit("],\"total\":{\"sessions\":%d,\"ready\":%d,\"failed\":%d,\"sent\":%lu,\"sentBytes\":%lu,\"rtcpSent\":%lu,\"recv\":%lu,\"recvBytes\":%lu,"
-       "\"rtcpRecv\":%lu,\"pliRecv\":%lu,\"firRecv\":%lu,\"keyFrames\":%lu}}",
-       nsessions, ready, failed, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8]);
+  printf("],\"total\":{\"sessions\":%d,\"ready\":%d,\"failed\":%d,\"sent\":%lu,\"sentBytes\":%lu,\"rtcpSent\":%lu,\"recv\":%lu,\"recvBytes\":%lu,"
+         "\"rtcpRecv\":%lu,\"pliRecv\":%lu,\"firRecv\":%lu,\"keyFrames\":%lu},\"latency\":{\"count\":%lu,\"p50\":",
+         nsessions, ready, failed, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], lat_count);
+  lat_print_quantile(0.5);
+  printf(",\"p90\":");
+  lat_print_quantile(0.9);
+  printf(",\"p99\":");
+  lat_print_quantile(0.99);
+  emit(",\"max\":%.1f,\"miss\":%lu}}", lat_max / 1000.0, lat_miss);
 }
 
 /* Returns 0 to stop. */
@@ -806,6 +930,10 @@ static int handle_line(char *line) {
   if (strcmp(tok[0], "add") == 0) cmd_add(tok, ntok);
   else if (strcmp(tok[0], "remove") == 0 && ntok == 2) cmd_remove(tok[1]);
   else if (strcmp(tok[0], "stats") == 0) cmd_stats();
+  else if (strcmp(tok[0], "latency-reset") == 0) {
+    memset(lat_hist, 0, sizeof lat_hist);
+    lat_count = lat_miss = lat_max = 0;
+  }
   else if (strcmp(tok[0], "stop") == 0) return 0;
   else fprintf(stderr, "loadgen: unknown command '%.40s'\n", tok[0]);
   return 1;
@@ -830,6 +958,144 @@ static int on_stdin(void) {
     memmove(buf, start, used);
     if (used == sizeof buf - 1) used = 0; /* a line longer than the buffer: dropped */
   }
+}
+
+/* ---- Floors: what this machine does without an SFU (subcommands) --------------------------- */
+
+static atomic_int floor_stop;
+
+typedef struct {
+  int in, out;  /* in: bound socket to receive from (-1: none); out: connected socket (-1: none) */
+  int batch, size;
+  uint64_t pkts, calls; /* datagrams handled; receive (or, for the blaster, send) calls */
+  double user_ns, sys_ns;
+} floor_role;
+
+static double tv_ns(struct timeval tv) { return tv.tv_sec * 1e9 + tv.tv_usec * 1e3; }
+
+/* One thread: blaster (out only: sends size-byte datagrams), relay (in and out: forwards what it
+ * receives) or sink (in only: counts). Its own CPU time comes back in user_ns / sys_ns. */
+static void *floor_thread(void *arg) {
+  floor_role *r = arg;
+  static _Thread_local uint8_t bufs[BATCH][PKT_MAX];
+  struct iovec in_iov[BATCH], out_iov[BATCH];
+  struct mmsghdr in_msg[BATCH], out_msg[BATCH];
+  memset(in_msg, 0, sizeof in_msg);
+  memset(out_msg, 0, sizeof out_msg);
+  for (int i = 0; i < BATCH; i++) {
+    in_iov[i] = (struct iovec){ bufs[i], PKT_MAX };
+    out_iov[i] = (struct iovec){ bufs[i], (size_t)r->size };
+    in_msg[i].msg_hdr.msg_iov = &in_iov[i];
+    out_msg[i].msg_hdr.msg_iov = &out_iov[i];
+    in_msg[i].msg_hdr.msg_iovlen = out_msg[i].msg_hdr.msg_iovlen = 1;
+  }
+  while (!atomic_load_explicit(&floor_stop, memory_order_relaxed)) {
+    int n = r->batch;
+    /* Blocks for the first datagram (at most 50 ms), then takes what else is queued. */
+    if (r->in >= 0 && (n = recvmmsg(r->in, in_msg, r->batch, MSG_WAITFORONE, NULL)) <= 0) continue;
+    r->calls++;
+    if (r->out < 0) { r->pkts += n; continue; }
+    for (int i = 0; r->in >= 0 && i < n; i++) out_iov[i].iov_len = in_msg[i].msg_len;
+    int sent = sendmmsg(r->out, out_msg, n, 0);
+    if (sent > 0) r->pkts += sent;
+  }
+  struct rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  r->user_ns = tv_ns(ru.ru_utime);
+  r->sys_ns = tv_ns(ru.ru_stime);
+  return NULL;
+}
+
+/* A UDP socket on 127.0.0.1, an ephemeral port; connected to `to` when given. */
+static int floor_socket(const struct sockaddr_in *to, struct sockaddr_in *bound) {
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  socklen_t alen = sizeof a;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), buf = 4 << 20;
+  struct timeval tmo = { 0, 50000 }; /* blocking receives wake up to see floor_stop */
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || getsockname(fd, (struct sockaddr *)&a, &alen) < 0) die("floor socket");
+  if (to && connect(fd, (const struct sockaddr *)to, sizeof *to) < 0) die("floor connect");
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo);
+  if (bound) *bound = a;
+  return fd;
+}
+
+/* blaster -> relay -> sink on loopback, `seconds` per datagram size. The blaster outruns the
+ * relay (the surplus is dropped at the relay's socket), so the relay never waits for work long:
+ * its CPU time per packet is its cost. Three busy threads: on a 2-core machine they share the
+ * cores, so packets/s is what the relay got of them; ns/packet is the number to compare.
+ * Loopback delivers a datagram into the receiving socket within the sender's syscall (softirq
+ * at its end); unless the kernel has CONFIG_IRQ_TIME_ACCOUNTING, that time is in the sender's
+ * rusage: the relay's includes queueing to the sink, as the SFU worker's includes queueing to
+ * the generator. */
+static int floor_relay(int seconds, int batch) {
+  static const int sizes[] = { 100, 1200 };
+  printf("{\"floor\":\"relay\",\"seconds\":%d,\"batch\":%d,\"sizes\":[", seconds, batch);
+  for (int k = 0; k < 2; k++) {
+    struct sockaddr_in relay_addr, sink_addr;
+    int sink_fd = floor_socket(NULL, &sink_addr), relay_in = floor_socket(NULL, &relay_addr);
+    floor_role sink = { .in = sink_fd, .out = -1, .batch = BATCH, .size = sizes[k] };
+    floor_role relay = { .in = relay_in, .out = floor_socket(&sink_addr, NULL), .batch = batch, .size = sizes[k] };
+    floor_role blaster = { .in = -1, .out = floor_socket(&relay_addr, NULL), .batch = BATCH, .size = sizes[k] };
+    floor_role *roles[3] = { &sink, &relay, &blaster };
+    pthread_t th[3];
+    atomic_store(&floor_stop, 0);
+    int64_t t0 = now_us();
+    for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, floor_thread, roles[i]);
+    sleep((unsigned)seconds);
+    atomic_store(&floor_stop, 1);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    double wall = (now_us() - t0) / 1e6, cpu = relay.user_ns + relay.sys_ns, n = (double)relay.pkts;
+    double pct[3];
+    for (int i = 0; i < 3; i++) pct[i] = 100 * (roles[i]->user_ns + roles[i]->sys_ns) / 1e9 / wall;
+    printf("%s{\"size\":%d,\"relayed\":%lu,\"perSec\":%.0f,\"relayCpuNsPerPkt\":%.0f,\"relayUserNsPerPkt\":%.0f,\"relaySysNsPerPkt\":%.0f,"
+           "\"pktPerRelayCpuSec\":%.0f,\"avgBatch\":%.1f,\"blasterSent\":%lu,\"sinkReceived\":%lu,"
+           "\"cpuPct\":{\"relay\":%.1f,\"blaster\":%.1f,\"sink\":%.1f}}",
+           k ? "," : "", sizes[k], relay.pkts, n / wall, cpu / n, relay.user_ns / n, relay.sys_ns / n, n / (cpu / 1e9),
+           n / (double)(relay.calls ? relay.calls : 1), blaster.pkts, sink.pkts, pct[1], pct[2], pct[0]);
+    close(sink_fd), close(relay.in), close(relay.out), close(blaster.out);
+  }
+  emit("]}");
+  return 0;
+}
+
+static double thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* CPU ns per srtp_protect (as send_frame calls it) and per part. Thread CPU time, not wall
+ * time: another process on the machine slows the loop down but does not inflate the number. */
+static int floor_srtp(long iterations) {
+  static const int sizes[] = { 100, 1200 };
+  uint8_t km[30], pkt[PKT_MAX];
+  RAND_bytes(km, sizeof km);
+  RAND_bytes(pkt, sizeof pkt);
+  srtp_dir d;
+  srtp_dir_init(&d, km, km + 16, 0);
+  stream_t st = { .ssrc = 0x12345678 };
+  printf("{\"floor\":\"srtp\",\"profile\":\"AES128_CM_SHA1_80\",\"openssl\":\"%s\",\"iterations\":%ld,\"sizes\":[",
+         OpenSSL_version(OPENSSL_VERSION), iterations);
+  for (int k = 0; k < 2; k++) {
+    int len = 12 + sizes[k];
+    double t0 = thread_cpu_ns();
+    for (long i = 0; i < iterations; i++) {
+      put16(pkt + 2, (uint16_t)i);
+      srtp_protect(&d, &st, pkt, len);
+    }
+    double t1 = thread_cpu_ns();
+    for (long i = 0; i < iterations; i++) srtp_crypt(&d, st.ssrc, (uint64_t)i, 6, pkt + 12, len - 12);
+    double t2 = thread_cpu_ns();
+    for (long i = 0; i < iterations; i++) srtp_tag(&d, pkt, len, pkt, 4, pkt + len);
+    double t3 = thread_cpu_ns();
+    printf("%s{\"payload\":%d,\"protectNs\":%.0f,\"aesCtrNs\":%.0f,\"hmacSha1Ns\":%.0f}", k ? "," : "", sizes[k],
+           (t1 - t0) / iterations, (t2 - t1) / iterations, (t3 - t2) / iterations);
+  }
+  srtp_dir_free(&d);
+  emit("]}");
+  return 0;
 }
 
 /* ---- Start-up ------------------------------------------------------------------------------ */
@@ -871,6 +1137,16 @@ int main(int argc, char **argv) {
   hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
   if (!aes_ctr || !hmac_alg) die("OpenSSL algorithms");
   if (argc > 1 && strcmp(argv[1], "--selftest") == 0) return selftest();
+  if (argc > 1 && strcmp(argv[1], "floor-relay") == 0) {
+    int secs = argc > 2 ? atoi(argv[2]) : 5, batch = argc > 3 ? atoi(argv[3]) : BATCH;
+    if (secs < 1 || secs > 60 || batch < 1 || batch > BATCH) { fprintf(stderr, "usage: loadgen floor-relay [seconds 1-60] [batch 1-%d]\n", BATCH); return 2; }
+    return floor_relay(secs, batch);
+  }
+  if (argc > 1 && strcmp(argv[1], "floor-srtp") == 0) {
+    long n = argc > 2 ? atol(argv[2]) : 2000000;
+    if (n < 1000 || n > 100000000) { fprintf(stderr, "usage: loadgen floor-srtp [iterations 1000-100000000]\n"); return 2; }
+    return floor_srtp(n);
+  }
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t c = i;
     for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;

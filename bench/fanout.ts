@@ -1,0 +1,73 @@
+/**
+ * Scenario 1, fan-out: one publisher (audio + 3-layer simulcast video) to N subscribers, N rising
+ * until more than 1 % of what should arrive does not. Per N: packets delivered per second, loss,
+ * worker CPU per delivered packet, the server's Node CPU, the generator's CPU.
+ *
+ * Run: node bench/run.mjs fanout [--steps 10,50,100,200,400,800,1200,1600] [--seconds 10]
+ * (needs dist/: `node scripts/build.mjs`). Loopback only; ports 3410 (HTTP) and 24100 (RTC).
+ */
+import { openRoom, measure, sample, sleep } from './lib/fleet.js';
+import { Loadgen } from './lib/loadgen.js';
+import { save, table } from './lib/results.js';
+import { startBenchServer } from './lib/serverProcess.js';
+
+const flag = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? def) : def;
+};
+const steps = flag('steps', '10,50,100,200,400,800,1200,1600')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0 && n <= 3000);
+const seconds = Math.min(60, Math.max(3, Number(flag('seconds', '10'))));
+const warmupMs = 3000;
+
+async function main(): Promise<void> {
+  const server = await startBenchServer({ workers: 1, httpPort: 3410, rtcPort: 24100 });
+  const loadgen = await Loadgen.start();
+  const rows: Record<string, string | number>[] = [];
+  const results = [];
+  try {
+    for (const n of steps) {
+      process.stderr.write(`[fanout] N=${n}: joining…\n`);
+      const fleet = await openRoom(server, loadgen, `fanout-${n}`, 1, n);
+      await sleep(warmupMs);
+      const a = await sample(server, loadgen);
+      await sleep(seconds * 1000);
+      const b = await sample(server, loadgen);
+      const r = measure(a, b, [fleet]);
+      await fleet.close();
+      results.push({ subscribers: n, ...r });
+      rows.push({
+        N: n,
+        'delivered pkt/s': Math.round(r.deliveredPps),
+        'loss %': r.lossPct,
+        'worker CPU %': r.workerCpuPct[0]!,
+        'worker µs/pkt': r.workerUsPerPacket,
+        'node CPU %': r.nodeCpuPct,
+        'generator CPU %': r.generatorCpuPct,
+      });
+      process.stderr.write(`[fanout] N=${n}: ${Math.round(r.deliveredPps)} pkt/s delivered, loss ${r.lossPct.toFixed(2)} %, worker ${r.workerCpuPct[0]!.toFixed(0)} %\n`);
+      if (r.lossPct > 1) break;
+      await sleep(1000); // the previous room's transports close
+    }
+  } finally {
+    await loadgen.stop();
+    await server.stop();
+  }
+  table(rows);
+  process.stdout.write(`saved ${save('fanout', { seconds, results })}\n`);
+}
+
+const deadline = setTimeout(() => {
+  console.error('fanout: still running after 20 minutes, giving up');
+  process.exit(2);
+}, 20 * 60_000);
+main().then(
+  () => clearTimeout(deadline),
+  (err: unknown) => {
+    clearTimeout(deadline);
+    console.error('fanout failed:', err);
+    process.exitCode = 1;
+  },
+);

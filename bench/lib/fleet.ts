@@ -1,0 +1,112 @@
+/**
+ * Rooms of synthetic participants for the scenarios, and what one measurement window saw: packets
+ * delivered against what should have been, and the CPU time each process spent.
+ */
+import type { Loadgen, LoadgenStats } from './loadgen.js';
+import { audioRate, signToken, startPublisher, startSubscriber, type Publisher, type Subscriber } from './participants.js';
+import { cpuMs, type BenchServer } from './serverProcess.js';
+
+export interface Fleet {
+  publishers: Publisher[];
+  subscribers: Subscriber[];
+  close(): Promise<void>;
+}
+
+/** Opens a room with `publishers` and `subscribers`, joining `batch` at a time. */
+export async function openRoom(server: BenchServer, loadgen: Loadgen, room: string, publishers: number, subscribers: number, batch = 20): Promise<Fleet> {
+  const token = (name: string, role: 'teacher' | 'student') => signToken(server.secret, { room, sub: name, name, role }, 3600);
+  const fleet: Fleet = {
+    publishers: [],
+    subscribers: [],
+    async close() {
+      const all = [...this.publishers, ...this.subscribers];
+      for (let i = 0; i < all.length; i += 50) await Promise.all(all.slice(i, i + 50).map((p) => p.close().catch(() => undefined)));
+    },
+  };
+  try {
+    for (let i = 0; i < publishers; i++) {
+      // Teachers: no room policy mutes their microphone.
+      fleet.publishers.push(await startPublisher({ wsUrl: server.wsUrl, token: await token(`${room}-p${i}`, 'teacher'), loadgen, name: `${room}-p${i}` }));
+    }
+    for (let i = 0; i < subscribers; i += batch) {
+      const names = Array.from({ length: Math.min(batch, subscribers - i) }, (_, j) => `${room}-s${i + j}`);
+      const joined = await Promise.all(names.map(async (name) => startSubscriber({ wsUrl: server.wsUrl, token: await token(name, 'student'), loadgen, name })));
+      fleet.subscribers.push(...joined);
+    }
+  } catch (err) {
+    await fleet.close();
+    throw err;
+  }
+  return fleet;
+}
+
+export interface Sample {
+  stats: LoadgenStats;
+  workerMs: number[];
+  nodeMs: number;
+  at: number;
+}
+
+export async function sample(server: BenchServer, loadgen: Loadgen): Promise<Sample> {
+  return { stats: await loadgen.stats(), workerMs: server.workerPids.map(cpuMs), nodeMs: cpuMs(server.pid), at: performance.now() };
+}
+
+export interface WindowResult {
+  seconds: number;
+  /** RTP packets per second that reached the subscribers. */
+  deliveredPps: number;
+  /** What they should have received: audio, plus the rate of the video layer each one is sent. */
+  expectedPps: number;
+  lossPct: number;
+  /** The publishers' RTP packets per second into the SFU. */
+  ingressPps: number;
+  /** Share of one core, per worker, and of the server's Node process; the generator's own. */
+  workerCpuPct: number[];
+  nodeCpuPct: number;
+  generatorCpuPct: number;
+  /** Worker CPU time (all workers) per delivered packet, µs. */
+  workerUsPerPacket: number;
+  generatorUsPerPacket: number;
+}
+
+/** Compares two samples: counts are taken from the generator, CPU from /proc. */
+export function measure(a: Sample, b: Sample, fleets: Fleet[]): WindowResult {
+  // The generator's own clock: the counts come from it.
+  const seconds = (b.stats.t - a.stats.t) / 1000;
+  const session = (s: Sample, id: string) => s.stats.sessions.find((x) => x.id === id);
+  let delivered = 0;
+  let expected = 0;
+  let ingress = 0;
+  for (const fleet of fleets) {
+    const layerRate = (layer: number | null) => (layer === null ? 0 : (fleet.publishers[0]?.layers[layer]?.rate ?? 0));
+    for (const sub of fleet.subscribers) {
+      const x = session(a, sub.sessionId);
+      const y = session(b, sub.sessionId);
+      if (!x || !y) continue;
+      delivered += y.recv - x.recv; // RTP only: RTCP is counted apart
+      for (const c of sub.consumers.values()) expected += (c.kind === 'audio' ? audioRate : layerRate(c.spatialLayer)) * seconds;
+    }
+    for (const pub of fleet.publishers) {
+      const x = session(a, pub.sessionId);
+      const y = session(b, pub.sessionId);
+      if (x && y) ingress += y.sent - x.sent;
+    }
+  }
+  const workerCpuPct = b.workerMs.map((ms, i) => (100 * (ms - a.workerMs[i]!)) / (seconds * 1000));
+  const workerMs = b.workerMs.reduce((s, ms, i) => s + ms - a.workerMs[i]!, 0);
+  const genMs = b.stats.cpuMs - a.stats.cpuMs;
+  return {
+    seconds,
+    deliveredPps: delivered / seconds,
+    expectedPps: expected / seconds,
+    lossPct: expected > 0 ? Math.max(0, 100 * (1 - delivered / expected)) : 0,
+    ingressPps: ingress / seconds,
+    workerCpuPct,
+    nodeCpuPct: (100 * (b.nodeMs - a.nodeMs)) / (seconds * 1000),
+    generatorCpuPct: (100 * genMs) / (seconds * 1000),
+    workerUsPerPacket: delivered > 0 ? (workerMs * 1000) / delivered : NaN,
+    generatorUsPerPacket: delivered > 0 ? (genMs * 1000) / (delivered + ingress) : NaN,
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,116 @@
+/**
+ * Writes the measured section of BENCHMARKS.md (between the bench:begin / bench:end markers) from
+ * bench/results/*.json, and the fan-out charts as PNG into bench/results/. Run by `all` at its
+ * end; alone: node bench/run.mjs report
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { renderPngs } from './lib/plot.js';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const resultsDir = path.join(repo, 'bench', 'results');
+const read = <T>(name: string): T | undefined => {
+  const f = path.join(resultsDir, `${name}.json`);
+  return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as T) : undefined;
+};
+const n = (v: number | undefined | null, digits = 1) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(digits));
+const md = (header: string[], rows: (string | number)[][]) =>
+  [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+interface Meta {
+  date: string;
+  command: string;
+  machine: { cpu: string; cores: number; memGiB: number; kernel: string; node: string };
+}
+interface FanoutRow {
+  subscribers: number;
+  deliveredPps: number;
+  lossPct: number;
+  workerCpuPct: number[];
+  workerUsPerPacket: number;
+  nodeCpuPct: number;
+  generatorCpuPct: number;
+  generatorUsPerPacket: number;
+}
+
+async function main(): Promise<void> {
+  const out: string[] = [];
+  const charts: Parameters<typeof renderPngs>[0] = [];
+  const stamp = (m: Meta) => `Measured ${m.date.slice(0, 10)} on ${m.machine.cores} × ${m.machine.cpu}, Node ${m.machine.node}, kernel ${m.machine.kernel}. Command: \`${m.command}\`.`;
+
+  const fanout = read<Meta & { seconds: number; results: FanoutRow[] }>('fanout');
+  if (fanout) {
+    out.push('### 1. Fan-out: one publisher to N subscribers (1 worker)', '', stamp(fanout), '');
+    out.push(
+      md(
+        ['N', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'server Node CPU %', 'generator CPU %', 'generator µs / pkt'],
+        fanout.results.map((r) => [r.subscribers, Math.round(r.deliveredPps), n(r.lossPct, 2), n(r.workerCpuPct[0]), n(r.workerUsPerPacket, 2), n(r.nodeCpuPct), n(r.generatorCpuPct), n(r.generatorUsPerPacket, 2)]),
+      ),
+      '',
+      '![fan-out: worker CPU per packet](bench/results/fanout-cost.png)',
+      '',
+    );
+    charts.push({
+      file: path.join(resultsDir, 'fanout-cost.png'),
+      chart: {
+        title: 'Fan-out, 1 worker: CPU time per delivered packet',
+        xLabel: 'subscribers',
+        yLabel: 'µs per packet',
+        series: [
+          { name: 'SFU worker', points: fanout.results.map((r) => [r.subscribers, r.workerUsPerPacket]) },
+          { name: 'load generator (sent + received)', points: fanout.results.map((r) => [r.subscribers, r.generatorUsPerPacket]) },
+        ],
+      },
+    });
+  }
+
+  const cores = read<Meta & { bestOne: number; bestTwo: number; scaling: number; oneWorker: (FanoutRow & { workers: number; perRoom: number })[]; twoWorkers: (FanoutRow & { workers: number; perRoom: number })[] }>('cores');
+  if (cores) {
+    out.push('### 5. Cores: 1 worker against 2 workers (one room on each)', '', stamp(cores), '');
+    out.push(
+      md(
+        ['workers', 'subscribers per room', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'generator CPU %'],
+        [...cores.oneWorker, ...cores.twoWorkers].map((r) => [r.workers, r.perRoom, Math.round(r.deliveredPps), n(r.lossPct, 2), r.workerCpuPct.map((c) => c.toFixed(0)).join(' / '), n(r.workerUsPerPacket, 2), n(r.generatorCpuPct)]),
+      ),
+      '',
+      `Best at ≤ 1 % loss: 1 worker ${Math.round(cores.bestOne)} pkt/s, 2 workers ${Math.round(cores.bestTwo)} pkt/s: **${cores.scaling.toFixed(2)}×**.`,
+      '',
+    );
+  }
+
+  const sig = read<Meta & { roomSize: number; idleSec: number; results: { peers: number; rate: number; rssMiB: number; idleCpuPct: number; joinP50Ms: number; joinP99Ms: number; connectAndJoinP50Ms: number; connectAndJoinP99Ms: number; joinsPerSec: number }[] }>('signaling');
+  if (sig) {
+    out.push('### 4. Signaling: idle peers, joins', '', stamp(sig), `Rooms of ${sig.roomSize}; idle for ${sig.idleSec} s with heartbeats.`, '');
+    out.push(
+      md(
+        ['peers', 'server RSS MiB', 'idle CPU %', 'join p50 ms', 'join p99 ms', 'connect + join p50 ms', 'connect + join p99 ms', 'joins / s (100 in flight)'],
+        sig.results.map((r) => [r.peers, n(r.rssMiB, 0), n(r.idleCpuPct), n(r.joinP50Ms, 2), n(r.joinP99Ms, 2), n(r.connectAndJoinP50Ms, 1), n(r.connectAndJoinP99Ms, 1), n(r.joinsPerSec, 0)]),
+      ),
+      '',
+      `Joins were paced at ${sig.results[0]?.rate ?? '–'} per second for the latency columns.`,
+      '',
+    );
+  }
+
+  const bj = read<Meta & { runs: number; p50Ms: number; p90Ms: number; minMs: number; maxMs: number }>('browserJoin');
+  if (bj) {
+    out.push('### 7. Browser join: WebSocket open to first decoded remote frame', '', stamp(bj), '');
+    out.push(md(['runs', 'p50 ms', 'p90 ms', 'min ms', 'max ms'], [[bj.runs, n(bj.p50Ms, 0), n(bj.p90Ms, 0), n(bj.minMs, 0), n(bj.maxMs, 0)]]), '');
+  }
+
+  const file = path.join(repo, 'BENCHMARKS.md');
+  const text = fs.readFileSync(file, 'utf8');
+  const begin = '<!-- bench:begin (written by `node bench/run.mjs report`) -->';
+  const end = '<!-- bench:end -->';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`BENCHMARKS.md lacks the markers ${begin} … ${end}`);
+  fs.writeFileSync(file, `${text.slice(0, i + begin.length)}\n\n${out.join('\n')}\n${text.slice(j)}`);
+  if (charts.length > 0) await renderPngs(charts);
+  process.stdout.write(`BENCHMARKS.md updated (${out.length} lines), ${charts.length} chart(s)\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error('report failed:', err);
+  process.exitCode = 1;
+});
