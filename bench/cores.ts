@@ -8,7 +8,7 @@
  * Run: node bench/run.mjs cores [--steps 100,200,400,600,800,1000,1200] [--seconds 8]
  * Loopback only; ports 3420/3421 (HTTP) and 24200 (RTC).
  */
-import { openRoom, measure, sample, sleep, type Fleet } from './lib/fleet.js';
+import { openRoom, measure, sample, sleep, windowStart, type Fleet } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { signToken } from './lib/participants.js';
 import { save, table } from './lib/results.js';
@@ -43,7 +43,7 @@ async function ramp(workers: number, httpPort: number) {
       for (const name of names) fleets.push(await openRoom(server, loadgen, name, 1, n));
       const placement = await workersOf(server, names);
       await sleep(3000);
-      const a = await sample(server, loadgen);
+      const a = await windowStart(server, loadgen);
       await sleep(seconds * 1000);
       const b = await sample(server, loadgen);
       const r = measure(a, b, fleets);

@@ -6,7 +6,7 @@
  * Run: node bench/run.mjs fanout [--steps 10,50,100,200,400,800,1200,1600] [--seconds 10]
  * (needs dist/: `node scripts/build.mjs`). Loopback only; ports 3410 (HTTP) and 24100 (RTC).
  */
-import { openRoom, measure, sample, sleep } from './lib/fleet.js';
+import { openRoom, measure, sample, sleep, windowStart } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer } from './lib/serverProcess.js';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
       process.stderr.write(`[fanout] N=${n}: joining…\n`);
       const fleet = await openRoom(server, loadgen, `fanout-${n}`, 1, n);
       await sleep(warmupMs);
-      const a = await sample(server, loadgen);
+      const a = await windowStart(server, loadgen);
       await sleep(seconds * 1000);
       const b = await sample(server, loadgen);
       const r = measure(a, b, [fleet]);
@@ -46,6 +46,8 @@ async function main(): Promise<void> {
         'worker µs/pkt': r.workerUsPerPacket,
         'node CPU %': r.nodeCpuPct,
         'generator CPU %': r.generatorCpuPct,
+        'latency p50 µs': r.latency.p50 ?? NaN,
+        'latency p99 µs': r.latency.p99 ?? NaN,
       });
       process.stderr.write(`[fanout] N=${n}: ${Math.round(r.deliveredPps)} pkt/s delivered, loss ${r.lossPct.toFixed(2)} %, worker ${r.workerCpuPct[0]!.toFixed(0)} %\n`);
       if (r.lossPct > 1) break;

@@ -1,25 +1,53 @@
 /**
- * The machine's floors, to read the SFU's numbers against: SRTP protect cost, and the raw UDP
- * relay cost on loopback (no crypto), batched (recvmmsg/sendmmsg of up to 64) and one datagram
- * per syscall (as mediasoup's worker does). No server; loopback, ephemeral ports only.
+ * Scenario 6, the machine's floors, to read the SFU's numbers against: SRTP protect cost, and the
+ * raw UDP relay cost on loopback (no crypto), batched (recvmmsg/sendmmsg of up to 64) and one
+ * datagram per syscall (as mediasoup's worker does). Each is run `repeat` times; the medians are
+ * reported. No server; loopback, ephemeral ports only.
  *
- * Run: node bench/run.mjs floors [seconds per size=5]
+ * Run: node bench/run.mjs floors [--seconds 5] [--repeat 3]
  */
 import { floorRelay, floorSrtp } from './lib/loadgen.js';
+import { median, save, table } from './lib/results.js';
 
-const seconds = Math.min(60, Math.max(1, Number(process.argv[2] ?? 5) || 5));
-const out = (line: string) => process.stdout.write(line + '\n');
+const flag = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? def) : def;
+};
+const seconds = Math.min(60, Math.max(1, Number(flag('seconds', '5'))));
+const repeat = Math.min(9, Math.max(1, Number(flag('repeat', '3'))));
 
-const srtp = await floorSrtp();
-for (const s of srtp.sizes) {
-  out(`srtp protect, ${s.payload}-byte payload: ${s.protectNs} ns (AES-CTR ${s.aesCtrNs} ns, HMAC-SHA1 ${s.hmacSha1Ns} ns) [${srtp.openssl}]`);
-}
-for (const batch of [64, 1]) {
-  const r = await floorRelay(seconds, batch);
-  for (const s of r.sizes) {
-    out(
-      `relay, ${s.size}-byte datagrams, batch ${batch} (got ${s.avgBatch}): ${s.perSec} pkt/s; relay CPU ${s.relayCpuNsPerPkt} ns/pkt ` +
-        `(= ${s.pktPerRelayCpuSec} pkt/s per core); CPU % relay ${s.cpuPct.relay}, blaster ${s.cpuPct.blaster}, sink ${s.cpuPct.sink}`,
-    );
+async function main(): Promise<void> {
+  const srtpRuns: Awaited<ReturnType<typeof floorSrtp>>[] = [];
+  for (let i = 0; i < repeat; i++) srtpRuns.push(await floorSrtp());
+  const srtp = srtpRuns[0]!.sizes.map((s, k) => ({
+    payload: s.payload,
+    protectNs: median(srtpRuns.map((r) => r.sizes[k]!.protectNs)),
+    aesCtrNs: median(srtpRuns.map((r) => r.sizes[k]!.aesCtrNs)),
+    hmacSha1Ns: median(srtpRuns.map((r) => r.sizes[k]!.hmacSha1Ns)),
+  }));
+  const relay = [];
+  for (const batch of [64, 1]) {
+    const runs: Awaited<ReturnType<typeof floorRelay>>[] = [];
+    for (let i = 0; i < repeat; i++) {
+      process.stderr.write(`[floors] relay, batch ${batch}, run ${i + 1}/${repeat}\n`);
+      runs.push(await floorRelay(seconds, batch));
+    }
+    for (const [k, s] of runs[0]!.sizes.entries()) {
+      relay.push({
+        batch,
+        size: s.size,
+        perSec: median(runs.map((r) => r.sizes[k]!.perSec)),
+        relayCpuNsPerPkt: median(runs.map((r) => r.sizes[k]!.relayCpuNsPerPkt)),
+        pktPerRelayCpuSec: median(runs.map((r) => r.sizes[k]!.pktPerRelayCpuSec)),
+      });
+    }
   }
+  table(srtp.map((s) => ({ 'SRTP payload B': s.payload, 'protect ns': s.protectNs, 'AES-CTR ns': s.aesCtrNs, 'HMAC-SHA1 ns': s.hmacSha1Ns })));
+  table(relay.map((r) => ({ batch: r.batch, 'datagram B': r.size, 'relayed pkt/s': Math.round(r.perSec), 'relay CPU ns/pkt': Math.round(r.relayCpuNsPerPkt), 'pkt/s per core': Math.round(r.pktPerRelayCpuSec) })));
+  process.stdout.write(`saved ${save('floors', { seconds, repeat, openssl: srtpRuns[0]!.openssl, srtp, relay })}\n`);
 }
+
+main().catch((err: unknown) => {
+  console.error('floors failed:', err);
+  process.exitCode = 1;
+});

@@ -31,6 +31,7 @@ interface FanoutRow {
   nodeCpuPct: number;
   generatorCpuPct: number;
   generatorUsPerPacket: number;
+  latency?: { p50: number | null; p99: number | null };
 }
 
 async function main(): Promise<void> {
@@ -43,8 +44,8 @@ async function main(): Promise<void> {
     out.push('### 1. Fan-out: one publisher to N subscribers (1 worker)', '', stamp(fanout), '');
     out.push(
       md(
-        ['N', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'server Node CPU %', 'generator CPU %', 'generator µs / pkt'],
-        fanout.results.map((r) => [r.subscribers, Math.round(r.deliveredPps), n(r.lossPct, 2), n(r.workerCpuPct[0]), n(r.workerUsPerPacket, 2), n(r.nodeCpuPct), n(r.generatorCpuPct), n(r.generatorUsPerPacket, 2)]),
+        ['N', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'server Node CPU %', 'generator CPU %', 'generator µs / pkt', 'latency p50 µs', 'latency p99 µs'],
+        fanout.results.map((r) => [r.subscribers, Math.round(r.deliveredPps), n(r.lossPct, 2), n(r.workerCpuPct[0]), n(r.workerUsPerPacket, 2), n(r.nodeCpuPct), n(r.generatorCpuPct), n(r.generatorUsPerPacket, 2), n(r.latency?.p50, 0), n(r.latency?.p99, 0)]),
       ),
       '',
       '![fan-out: worker CPU per packet](bench/results/fanout-cost.png)',
@@ -62,6 +63,43 @@ async function main(): Promise<void> {
         ],
       },
     });
+  }
+
+  const floors = read<Meta & { srtp: { payload: number; protectNs: number; aesCtrNs: number; hmacSha1Ns: number }[]; relay: { batch: number; size: number; perSec: number; relayCpuNsPerPkt: number; pktPerRelayCpuSec: number }[]; repeat: number; openssl: string }>('floors');
+  if (floors) {
+    out.push('### 6. The floor: what the machine allows', '', stamp(floors), `Medians of ${floors.repeat} runs; ${floors.openssl}.`, '');
+    out.push(md(['SRTP payload bytes', 'protect ns', 'AES-128-CTR ns', 'HMAC-SHA1 ns'], floors.srtp.map((s) => [s.payload, s.protectNs, s.aesCtrNs, s.hmacSha1Ns])), '');
+    out.push(
+      md(
+        ['datagrams per syscall', 'bytes', 'relayed pkt/s (blaster, relay, sink on 2 cores)', 'relay CPU ns / pkt', 'pkt/s one core could relay'],
+        floors.relay.map((r) => [r.batch === 1 ? '1 (as mediasoup)' : `up to ${r.batch}`, r.size, Math.round(r.perSec), Math.round(r.relayCpuNsPerPkt), Math.round(r.pktPerRelayCpuSec)]),
+      ),
+      '',
+    );
+  }
+
+  const latency = read<Meta & { capacityPps: number; capacityFrom: string; results: (FanoutRow & { loadPct: number; subscribers: number; latency: { count: number; p50: number | null; p90: number | null; p99: number | null; max: number } })[] }>('latency');
+  if (latency) {
+    out.push('### 3. Added latency: audio forwarding delay under load', '', stamp(latency), `Capacity ${Math.round(latency.capacityPps)} pkt/s (${latency.capacityFrom}).`, '');
+    out.push(
+      md(
+        ['load', 'subscribers', 'delivered pkt/s', 'worker CPU %', 'audio packets timed', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'],
+        latency.results.map((r) => [`${r.loadPct} %`, r.subscribers, Math.round(r.deliveredPps), n(r.workerCpuPct[0]), r.latency.count, n(r.latency.p50, 0), n(r.latency.p90, 0), n(r.latency.p99, 0), n(r.latency.max, 0)]),
+      ),
+      '',
+    );
+  }
+
+  const meeting = read<Meta & { results: (FanoutRow & { members: number; ingressPps: number; latency: { p50: number | null; p99: number | null } })[] }>('meeting');
+  if (meeting) {
+    out.push('### 2. Meeting: M participants all publishing and receiving (1 worker)', '', stamp(meeting), '');
+    out.push(
+      md(
+        ['M', 'in pkt/s', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / delivered pkt', 'server Node CPU %', 'latency p50 µs', 'latency p99 µs'],
+        meeting.results.map((r) => [r.members, Math.round(r.ingressPps), Math.round(r.deliveredPps), n(r.lossPct, 2), n(r.workerCpuPct[0]), n(r.workerUsPerPacket, 2), n(r.nodeCpuPct), n(r.latency.p50, 0), n(r.latency.p99, 0)]),
+      ),
+      '',
+    );
   }
 
   const cores = read<Meta & { bestOne: number; bestTwo: number; scaling: number; oneWorker: (FanoutRow & { workers: number; perRoom: number })[]; twoWorkers: (FanoutRow & { workers: number; perRoom: number })[] }>('cores');

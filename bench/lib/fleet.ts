@@ -2,8 +2,8 @@
  * Rooms of synthetic participants for the scenarios, and what one measurement window saw: packets
  * delivered against what should have been, and the CPU time each process spent.
  */
-import type { Loadgen, LoadgenStats } from './loadgen.js';
-import { audioRate, signToken, startPublisher, startSubscriber, type Publisher, type Subscriber } from './participants.js';
+import type { LatencyStats, Loadgen, LoadgenStats } from './loadgen.js';
+import { audioRate, signToken, startMember, startPublisher, startSubscriber, type Publisher, type Subscriber } from './participants.js';
 import { cpuMs, type BenchServer } from './serverProcess.js';
 
 export interface Fleet {
@@ -40,6 +40,35 @@ export async function openRoom(server: BenchServer, loadgen: Loadgen, room: stri
   return fleet;
 }
 
+/** A meeting: `members` peers, each publishing and receiving all the others. */
+export async function openMeeting(server: BenchServer, loadgen: Loadgen, room: string, members: number): Promise<Fleet> {
+  const fleet: Fleet = {
+    publishers: [],
+    subscribers: [],
+    async close() {
+      for (const p of [...this.publishers, ...this.subscribers]) await p.close().catch(() => undefined);
+    },
+  };
+  try {
+    for (let i = 0; i < members; i++) {
+      const name = `${room}-m${i}`;
+      const m = await startMember({ wsUrl: server.wsUrl, token: await signToken(server.secret, { room, sub: name, name, role: 'teacher' }, 3600), loadgen, name });
+      fleet.publishers.push(m.publisher);
+      fleet.subscribers.push(m.subscriber);
+    }
+  } catch (err) {
+    await fleet.close();
+    throw err;
+  }
+  return fleet;
+}
+
+/** Starts a measurement window: the latency histogram restarts here. */
+export async function windowStart(server: BenchServer, loadgen: Loadgen): Promise<Sample> {
+  loadgen.resetLatency();
+  return sample(server, loadgen);
+}
+
 export interface Sample {
   stats: LoadgenStats;
   workerMs: number[];
@@ -67,6 +96,8 @@ export interface WindowResult {
   /** Worker CPU time (all workers) per delivered packet, µs. */
   workerUsPerPacket: number;
   generatorUsPerPacket: number;
+  /** Audio forwarding latency over the window (see bench/loadgen/loadgen.c), µs. */
+  latency: LatencyStats;
 }
 
 /** Compares two samples: counts are taken from the generator, CPU from /proc. */
@@ -106,6 +137,7 @@ export function measure(a: Sample, b: Sample, fleets: Fleet[]): WindowResult {
     generatorCpuPct: (100 * genMs) / (seconds * 1000),
     workerUsPerPacket: delivered > 0 ? (workerMs * 1000) / delivered : NaN,
     generatorUsPerPacket: delivered > 0 ? (genMs * 1000) / (delivered + ingress) : NaN,
+    latency: b.stats.latency,
   };
 }
 

@@ -127,11 +127,31 @@ export const defaultLayers: Layer[] = [
 ];
 export const audioRate = 50;
 
-async function joinAndCreate(opts: ParticipantOptions, direction: 'send' | 'recv') {
+/** A joined peer (capabilities sent): one signaling socket, which a member shares between its two transports. */
+export interface JoinedPeer {
+  sig: Signaling;
+  peerId: string;
+  audioPayloadType: number | undefined;
+}
+
+export async function joinPeer(opts: ParticipantOptions): Promise<JoinedPeer> {
   const sig = await Signaling.connect(`${opts.wsUrl}?token=${opts.token}`);
   try {
     const join = await sig.request<{ peerId: string; routerRtpCapabilities: { codecs?: { kind: string; preferredPayloadType?: number }[] } }>('join');
     await sig.request('setRtpCapabilities', { rtpCapabilities: minimalRtpCapabilities });
+    // Consumers forward with the router's payload types: the audio one lets the generator spot audio.
+    const audioPayloadType = join.routerRtpCapabilities.codecs?.find((c) => c.kind === 'audio')?.preferredPayloadType;
+    return { sig, peerId: join.peerId, audioPayloadType };
+  } catch (err) {
+    sig.close();
+    throw err;
+  }
+}
+
+async function joinAndCreate(opts: ParticipantOptions, direction: 'send' | 'recv', joined?: JoinedPeer) {
+  const peer = joined ?? (await joinPeer(opts));
+  const { sig } = peer;
+  try {
     const t = await sig.request<TransportInfo>('createTransport', { direction });
     const udp = t.iceCandidates.find((c) => c.protocol === 'udp');
     if (!udp) throw new Error('no UDP ICE candidate');
@@ -139,9 +159,7 @@ async function joinAndCreate(opts: ParticipantOptions, direction: 'send' | 'recv
       transportId: t.id,
       dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: opts.loadgen.fingerprint }] },
     });
-    // Consumers forward with the router's payload types: the audio one lets the generator spot audio.
-    const audioPayloadType = join.routerRtpCapabilities.codecs?.find((c) => c.kind === 'audio')?.preferredPayloadType;
-    return { sig, peerId: join.peerId, transport: t, udp, audioPayloadType };
+    return { sig, peerId: peer.peerId, transport: t, udp, audioPayloadType: peer.audioPayloadType };
   } catch (err) {
     sig.close();
     throw err;
@@ -159,9 +177,9 @@ export interface Publisher {
 }
 
 /** Joins, produces audio and simulcast video, then starts the generator's sender session. */
-export async function startPublisher(opts: PublisherOptions): Promise<Publisher> {
+export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer): Promise<Publisher> {
   const layers = opts.layers ?? defaultLayers;
-  const { sig, peerId, transport, udp } = await joinAndCreate(opts, 'send');
+  const { sig, peerId, transport, udp } = await joinAndCreate(opts, 'send', joined);
   const sessionId = `${opts.name}-send`;
   const ssrc = () => randomInt(1, 2 ** 32 - 1);
   const streams: StreamSpec[] = [];
@@ -230,10 +248,10 @@ export interface Subscriber {
 }
 
 /** Joins, creates a receive transport, accepts every consumer, and starts a generator receiver session. */
-export async function startSubscriber(opts: ParticipantOptions): Promise<Subscriber> {
+export async function startSubscriber(opts: ParticipantOptions, joined?: JoinedPeer): Promise<Subscriber> {
   const consumers = new Map<string, ConsumerInfo>();
   const sessionId = `${opts.name}-recv`;
-  const { sig, peerId, transport, udp, audioPayloadType } = await joinAndCreate(opts, 'recv');
+  const { sig, peerId, transport, udp, audioPayloadType } = await joinAndCreate(opts, 'recv', joined);
   const onRequest = (method: string, data: Json) => {
     if (method !== 'newConsumer') return;
     const rtp = data.rtpParameters as { encodings?: { ssrc?: number }[] };
@@ -278,4 +296,17 @@ async function leave(sig: Signaling, loadgen: Loadgen, sessionId: string): Promi
   await sig.request('leave', {}, 3000).catch(() => undefined);
   sig.close();
   loadgen.removeSession(sessionId);
+}
+
+/** A meeting participant: one peer that publishes and receives everyone else, as a browser does. */
+export async function startMember(opts: PublisherOptions): Promise<{ publisher: Publisher; subscriber: Subscriber }> {
+  const peer = await joinPeer(opts);
+  try {
+    const subscriber = await startSubscriber(opts, peer);
+    const publisher = await startPublisher(opts, peer);
+    return { publisher, subscriber };
+  } catch (err) {
+    peer.sig.close();
+    throw err;
+  }
 }

@@ -1,0 +1,86 @@
+/**
+ * Scenario 3, added latency: the SFU's forwarding delay for audio (generator send → SFU → kernel
+ * receive at the generator), p50 / p99, in a fan-out room loaded to 10 % and 50 % of the worker's
+ * capacity. Capacity comes from the fan-out results (bench/results/fanout.json): the best rate
+ * delivered at ≤ 1 % loss when the ramp found the limit, else the last step's rate scaled to 100 %
+ * of the worker's CPU.
+ *
+ * Run: node bench/run.mjs latency [--seconds 15]   (after `fanout`)
+ * Loopback only; ports 3460 (HTTP) and 24600 (RTC).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { measure, openRoom, sample, sleep, windowStart } from './lib/fleet.js';
+import { Loadgen } from './lib/loadgen.js';
+import { audioRate, defaultLayers } from './lib/participants.js';
+import { save, table } from './lib/results.js';
+import { startBenchServer } from './lib/serverProcess.js';
+
+const flag = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? def) : def;
+};
+const seconds = Math.min(60, Math.max(5, Number(flag('seconds', '15'))));
+const perSubscriber = audioRate + defaultLayers.at(-1)!.rate; // audio + the top layer
+
+function capacity(): { pps: number; how: string } {
+  const file = path.resolve(import.meta.dirname, '..', 'results', 'fanout.json');
+  if (!fs.existsSync(file)) throw new Error('run the fan-out scenario first (node bench/run.mjs fanout): latency loads the worker relative to its capacity');
+  const rows = (JSON.parse(fs.readFileSync(file, 'utf8')) as { results: { deliveredPps: number; lossPct: number; workerCpuPct: number[] }[] }).results;
+  const ok = rows.filter((r) => r.lossPct <= 1);
+  if (ok.length < rows.length && ok.length > 0) return { pps: Math.max(...ok.map((r) => r.deliveredPps)), how: 'best rate at ≤ 1 % loss in the fan-out ramp' };
+  const last = rows.at(-1)!;
+  return { pps: last.deliveredPps / (last.workerCpuPct[0]! / 100), how: 'the last fan-out step scaled to 100 % worker CPU' };
+}
+
+async function main(): Promise<void> {
+  const cap = capacity();
+  const server = await startBenchServer({ workers: 1, httpPort: 3460, rtcPort: 24600 });
+  const loadgen = await Loadgen.start();
+  const results = [];
+  try {
+    for (const load of [10, 50]) {
+      const n = Math.max(1, Math.round(((load / 100) * cap.pps) / perSubscriber));
+      process.stderr.write(`[latency] ${load} % load: ${n} subscribers…\n`);
+      const fleet = await openRoom(server, loadgen, `latency-${load}`, 1, n);
+      await sleep(3000);
+      const a = await windowStart(server, loadgen);
+      await sleep(seconds * 1000);
+      const b = await sample(server, loadgen);
+      const r = measure(a, b, [fleet]);
+      await fleet.close();
+      results.push({ loadPct: load, subscribers: n, ...r });
+      await sleep(1000);
+    }
+  } finally {
+    await loadgen.stop();
+    await server.stop();
+  }
+  table(
+    results.map((r) => ({
+      load: `${r.loadPct} %`,
+      N: r.subscribers,
+      'delivered pkt/s': Math.round(r.deliveredPps),
+      'worker CPU %': r.workerCpuPct[0]!,
+      'audio packets': r.latency.count,
+      'p50 µs': r.latency.p50 ?? NaN,
+      'p90 µs': r.latency.p90 ?? NaN,
+      'p99 µs': r.latency.p99 ?? NaN,
+      'max µs': r.latency.max,
+    })),
+  );
+  process.stdout.write(`saved ${save('latency', { seconds, capacityPps: cap.pps, capacityFrom: cap.how, results })}\n`);
+}
+
+const deadline = setTimeout(() => {
+  console.error('latency: still running after 10 minutes, giving up');
+  process.exit(2);
+}, 10 * 60_000);
+main().then(
+  () => clearTimeout(deadline),
+  (err: unknown) => {
+    clearTimeout(deadline);
+    console.error('latency failed:', err);
+    process.exitCode = 1;
+  },
+);

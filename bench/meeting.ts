@@ -1,0 +1,70 @@
+/**
+ * Scenario 2, meeting: M participants, each publishing audio + 3-layer simulcast video and
+ * receiving everyone else (one peer, a send and a receive transport, as a browser). Per M: packets
+ * delivered per second, loss, worker CPU per delivered packet, Node CPU, forwarding latency.
+ *
+ * Run: node bench/run.mjs meeting [--members 4,8,16,24] [--seconds 10]
+ * Loopback only; ports 3450 (HTTP) and 24500 (RTC).
+ */
+import { measure, openMeeting, sample, sleep, windowStart } from './lib/fleet.js';
+import { Loadgen } from './lib/loadgen.js';
+import { save, table } from './lib/results.js';
+import { startBenchServer } from './lib/serverProcess.js';
+
+const flag = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? def) : def;
+};
+const sizes = flag('members', '4,8,16,24').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 1 && n <= 100);
+const seconds = Math.min(60, Math.max(3, Number(flag('seconds', '10'))));
+
+async function main(): Promise<void> {
+  const server = await startBenchServer({ workers: 1, httpPort: 3450, rtcPort: 24500 });
+  const loadgen = await Loadgen.start();
+  const results = [];
+  try {
+    for (const m of sizes) {
+      process.stderr.write(`[meeting] M=${m}: joining…\n`);
+      const fleet = await openMeeting(server, loadgen, `meeting-${m}`, m);
+      await sleep(3000);
+      const a = await windowStart(server, loadgen);
+      await sleep(seconds * 1000);
+      const b = await sample(server, loadgen);
+      const r = measure(a, b, [fleet]);
+      await fleet.close();
+      results.push({ members: m, ...r });
+      process.stderr.write(`[meeting] M=${m}: ${Math.round(r.deliveredPps)} pkt/s delivered, loss ${r.lossPct.toFixed(2)} %, worker ${r.workerCpuPct[0]!.toFixed(0)} %\n`);
+      await sleep(1000);
+    }
+  } finally {
+    await loadgen.stop();
+    await server.stop();
+  }
+  table(
+    results.map((r) => ({
+      M: r.members,
+      'in pkt/s': Math.round(r.ingressPps),
+      'delivered pkt/s': Math.round(r.deliveredPps),
+      'loss %': r.lossPct,
+      'worker CPU %': r.workerCpuPct[0]!,
+      'worker µs/pkt': r.workerUsPerPacket,
+      'node CPU %': r.nodeCpuPct,
+      'latency p50 µs': r.latency.p50 ?? NaN,
+      'latency p99 µs': r.latency.p99 ?? NaN,
+    })),
+  );
+  process.stdout.write(`saved ${save('meeting', { seconds, results })}\n`);
+}
+
+const deadline = setTimeout(() => {
+  console.error('meeting: still running after 10 minutes, giving up');
+  process.exit(2);
+}, 10 * 60_000);
+main().then(
+  () => clearTimeout(deadline),
+  (err: unknown) => {
+    clearTimeout(deadline);
+    console.error('meeting failed:', err);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Loadgen } from '../../bench/lib/loadgen.js';
+import { audioRate, signToken, startPublisher, startSubscriber, type Publisher, type Subscriber } from '../../bench/lib/participants.js';
+import type { RunningServer } from '../../server/app.js';
+import { startTestServer } from '../helpers/testServer.js';
+
+// The benchmark's load generator against the real server: ICE, DTLS and SRTP as a browser does
+// them, and media delivered. Guards the benchmarks from rotting (it asserts delivery, not speed).
+let server: RunningServer;
+let loadgen: Loadgen;
+const port = 3349;
+const secret = 'loadgen-test-secret-0123456789-abcdefgh';
+const people: (Publisher | Subscriber)[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23700', SFU_JWT_SECRET: secret });
+  loadgen = await Loadgen.start();
+}, 120_000);
+afterAll(async () => {
+  for (const p of people) await p.close().catch(() => undefined);
+  await loadgen?.stop();
+  await server?.close();
+});
+
+describe('the benchmark load generator', () => {
+  it('publishes audio and simulcast video that two subscribers receive whole, with forwarding latency measured', async () => {
+    const wsUrl = `ws://127.0.0.1:${port}/ws`;
+    const token = (name: string) => signToken(secret, { room: 'loadgen', sub: name, name, role: 'teacher' }, 600);
+    const pub = await startPublisher({ wsUrl, token: await token('pub'), loadgen, name: 'pub' });
+    people.push(pub);
+    const subs = [];
+    for (const name of ['a', 'b']) subs.push(await startSubscriber({ wsUrl, token: await token(name), loadgen, name }));
+    people.push(...subs);
+    await new Promise((r) => setTimeout(r, 2000));
+    loadgen.resetLatency();
+    const s0 = await loadgen.stats();
+    await new Promise((r) => setTimeout(r, 3000));
+    const s1 = await loadgen.stats();
+    const secs = (s1.t - s0.t) / 1000;
+    for (const sub of subs) {
+      const got = (s1.sessions.find((x) => x.id === sub.sessionId)!.recv - s0.sessions.find((x) => x.id === sub.sessionId)!.recv) / secs;
+      const layer = [...sub.consumers.values()].find((c) => c.kind === 'video')?.spatialLayer;
+      expect(layer, 'a video layer forwarded').not.toBeNull();
+      const expected = audioRate + pub.layers[layer!]!.rate;
+      expect(got, `${sub.sessionId} packets per second`).toBeGreaterThan(0.95 * expected);
+    }
+    expect(s1.latency.count).toBeGreaterThan(200); // two subscribers × 50 audio packets/s × 3 s, matched to their send times
+    expect(s1.latency.miss).toBe(0);
+  });
+});
