@@ -40,7 +40,14 @@ async function ramp(workers: number, httpPort: number) {
       process.stderr.write(`[cores] ${workers} worker(s), ${n} subscribers per room: joining…\n`);
       const fleets: Fleet[] = [];
       const names = Array.from({ length: workers }, (_, i) => `cores-${workers}w-${n}-r${i}`);
-      for (const name of names) fleets.push(await openRoom(server, loadgen, name, 1, n));
+      try {
+        for (const name of names) fleets.push(await openRoom(server, loadgen, name, 1, n));
+      } catch (err) {
+        // Joins time out once the workers are past their limit: the end of this ramp.
+        process.stderr.write(`[cores] ${workers}w N=${n}: could not join everyone (${(err as Error).message}): saturated\n`);
+        for (const f of fleets) await f.close();
+        break;
+      }
       const placement = await workersOf(server, names);
       await sleep(3000);
       const a = await windowStart(server, loadgen);

@@ -35,12 +35,18 @@ interface FanoutRow {
 }
 
 async function main(): Promise<void> {
-  const out: string[] = [];
+  // Each scenario's lines, printed in scenario order whatever order they are built in.
+  const blocks = new Map<number, string[]>();
+  let out: string[] = [];
+  const block = (k: number) => blocks.set(k, (out = [])).get(k)!;
   const charts: Parameters<typeof renderPngs>[0] = [];
   const stamp = (m: Meta) => `Measured ${m.date.slice(0, 10)} on ${m.machine.cores} × ${m.machine.cpu}, Node ${m.machine.node}, kernel ${m.machine.kernel}. Command: \`${m.command}\`.`;
 
-  const fanout = read<Meta & { seconds: number; results: FanoutRow[] }>('fanout');
+  const fanoutRaw = read<Meta & { seconds: number; results: (FanoutRow & { joinFailed?: string })[] }>('fanout');
+  const fanout = fanoutRaw && { ...fanoutRaw, results: fanoutRaw.results.filter((r) => r.joinFailed === undefined) };
+  const saturatedAt = fanoutRaw?.results.find((r) => r.joinFailed !== undefined);
   if (fanout) {
+    block(1);
     out.push('### 1. Fan-out: one publisher to N subscribers (1 worker)', '', stamp(fanout), '');
     out.push(
       md(
@@ -48,6 +54,7 @@ async function main(): Promise<void> {
         fanout.results.map((r) => [r.subscribers, Math.round(r.deliveredPps), n(r.lossPct, 2), n(r.workerCpuPct[0]), n(r.workerUsPerPacket, 2), n(r.nodeCpuPct), n(r.generatorCpuPct), n(r.generatorUsPerPacket, 2), n(r.latency?.p50, 0), n(r.latency?.p99, 0)]),
       ),
       '',
+      ...(saturatedAt ? [`At N = ${saturatedAt.subscribers} the joins themselves timed out (${saturatedAt.joinFailed}): the worker, busy forwarding, answered its control channel too late.`, ''] : []),
       '![fan-out: worker CPU per packet](bench/results/fanout-cost.png)',
       '',
     );
@@ -67,6 +74,7 @@ async function main(): Promise<void> {
 
   const floors = read<Meta & { srtp: { payload: number; protectNs: number; aesCtrNs: number; hmacSha1Ns: number }[]; relay: { batch: number; size: number; perSec: number; relayCpuNsPerPkt: number; pktPerRelayCpuSec: number }[]; repeat: number; openssl: string }>('floors');
   if (floors) {
+    block(6);
     out.push('### 6. The floor: what the machine allows', '', stamp(floors), `Medians of ${floors.repeat} runs; ${floors.openssl}.`, '');
     out.push(md(['SRTP payload bytes', 'protect ns', 'AES-128-CTR ns', 'HMAC-SHA1 ns'], floors.srtp.map((s) => [s.payload, s.protectNs, s.aesCtrNs, s.hmacSha1Ns])), '');
     out.push(
@@ -80,6 +88,7 @@ async function main(): Promise<void> {
 
   const latency = read<Meta & { capacityPps: number; capacityFrom: string; results: (FanoutRow & { loadPct: number; subscribers: number; latency: { count: number; p50: number | null; p90: number | null; p99: number | null; max: number } })[] }>('latency');
   if (latency) {
+    block(3);
     out.push('### 3. Added latency: audio forwarding delay under load', '', stamp(latency), `Capacity ${Math.round(latency.capacityPps)} pkt/s (${latency.capacityFrom}).`, '');
     out.push(
       md(
@@ -92,6 +101,7 @@ async function main(): Promise<void> {
 
   const meeting = read<Meta & { results: (FanoutRow & { members: number; ingressPps: number; latency: { p50: number | null; p99: number | null } })[] }>('meeting');
   if (meeting) {
+    block(2);
     out.push('### 2. Meeting: M participants all publishing and receiving (1 worker)', '', stamp(meeting), '');
     out.push(
       md(
@@ -104,6 +114,7 @@ async function main(): Promise<void> {
 
   const cores = read<Meta & { bestOne: number; bestTwo: number; scaling: number; oneWorker: (FanoutRow & { workers: number; perRoom: number })[]; twoWorkers: (FanoutRow & { workers: number; perRoom: number })[] }>('cores');
   if (cores) {
+    block(5);
     out.push('### 5. Cores: 1 worker against 2 workers (one room on each)', '', stamp(cores), '');
     out.push(
       md(
@@ -118,6 +129,7 @@ async function main(): Promise<void> {
 
   const sig = read<Meta & { roomSize: number; idleSec: number; results: { peers: number; rate: number; rssMiB: number; idleCpuPct: number; joinP50Ms: number; joinP99Ms: number; connectAndJoinP50Ms: number; connectAndJoinP99Ms: number; joinsPerSec: number }[] }>('signaling');
   if (sig) {
+    block(4);
     out.push('### 4. Signaling: idle peers, joins', '', stamp(sig), `Rooms of ${sig.roomSize}; idle for ${sig.idleSec} s with heartbeats.`, '');
     out.push(
       md(
@@ -132,6 +144,7 @@ async function main(): Promise<void> {
 
   const bj = read<Meta & { runs: number; p50Ms: number; p90Ms: number; minMs: number; maxMs: number }>('browserJoin');
   if (bj) {
+    block(7);
     out.push('### 7. Browser join: WebSocket open to first decoded remote frame', '', stamp(bj), '');
     out.push(md(['runs', 'p50 ms', 'p90 ms', 'min ms', 'max ms'], [[bj.runs, n(bj.p50Ms, 0), n(bj.p90Ms, 0), n(bj.minMs, 0), n(bj.maxMs, 0)]]), '');
   }
@@ -143,9 +156,10 @@ async function main(): Promise<void> {
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`BENCHMARKS.md lacks the markers ${begin} … ${end}`);
-  fs.writeFileSync(file, `${text.slice(0, i + begin.length)}\n\n${out.join('\n')}\n${text.slice(j)}`);
+  const lines = [...blocks.entries()].sort(([a], [b]) => a - b).flatMap(([, l]) => l);
+  fs.writeFileSync(file, `${text.slice(0, i + begin.length)}\n\n${lines.join('\n')}\n${text.slice(j)}`);
   if (charts.length > 0) await renderPngs(charts);
-  process.stdout.write(`BENCHMARKS.md updated (${out.length} lines), ${charts.length} chart(s)\n`);
+  process.stdout.write(`BENCHMARKS.md updated (${lines.length} lines), ${charts.length} chart(s)\n`);
 }
 
 main().catch((err: unknown) => {

@@ -37,6 +37,6 @@ export function machine() {
 export function save(scenario: string, data: unknown): string {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${scenario}.json`);
-  fs.writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), machine: machine(), command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), ...(data as object) }, null, 2) + '\n');
+  fs.writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), machine: machine(), command: `node bench/run.mjs ${scenario} ${process.argv.slice(2).join(' ')}`.trim(), ...(data as object) }, null, 2) + '\n');
   return file;
 }

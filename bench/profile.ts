@@ -1,0 +1,61 @@
+/**
+ * Where the worker's time goes: the same fan-out as scenario 1 (one publisher, N subscribers,
+ * default 20) with the worker run under valgrind's callgrind, which counts instructions (stable
+ * on a noisy machine, unlike time). Prints the functions with the most instructions, inclusive and
+ * self, and saves the summary as bench/results/profile.txt.
+ *
+ * Run: node bench/run.mjs profile [--subscribers 20] [--seconds 20]   Needs valgrind.
+ * Loopback only; ports 3470 (HTTP) and 24700 (RTC). The worker runs ~50x slower under callgrind:
+ * read the shares, not the rates.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openRoom, sleep } from './lib/fleet.js';
+import { Loadgen } from './lib/loadgen.js';
+import { startBenchServer } from './lib/serverProcess.js';
+
+const flag = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? def) : def;
+};
+const subscribers = Math.min(200, Math.max(1, Number(flag('subscribers', '20'))));
+const seconds = Math.min(120, Math.max(5, Number(flag('seconds', '20'))));
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const results = path.join(repo, 'bench', 'results');
+
+async function main(): Promise<void> {
+  execFileSync('valgrind', ['--version']);
+  const real = path.join(repo, 'node_modules', 'mediasoup', 'worker', 'out', 'Release', 'mediasoup-worker');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-profile-'));
+  const out = path.join(tmp, 'callgrind.out');
+  const wrapper = path.join(tmp, 'worker.sh');
+  // The worker talks to Node over inherited pipes (fds 3 and 4): exec keeps them.
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${out} ${real} "$@"\n`, { mode: 0o755 });
+  const server = await startBenchServer({ workers: 1, httpPort: 3470, rtcPort: 24700, env: { MEDIASOUP_WORKER_BIN: wrapper } });
+  const loadgen = await Loadgen.start();
+  try {
+    process.stderr.write(`[profile] ${subscribers} subscribers, worker under callgrind…\n`);
+    const fleet = await openRoom(server, loadgen, 'profile', 1, subscribers, 5);
+    await sleep(seconds * 1000);
+    const s = await loadgen.stats();
+    process.stderr.write(`[profile] subscribers received ${s.total.recv} packets\n`);
+    await fleet.close();
+  } finally {
+    await loadgen.stop();
+    await server.stop(); // the worker exits and callgrind writes its file
+  }
+  const annotate = (extra: string[]) => execFileSync('callgrind_annotate', [...extra, out], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const self = annotate(['--threshold=95']).split('\n').slice(0, 60).join('\n');
+  const inclusive = annotate(['--inclusive=yes', '--threshold=95']).split('\n').slice(0, 60).join('\n');
+  fs.mkdirSync(results, { recursive: true });
+  fs.writeFileSync(path.join(results, 'profile.txt'), `# callgrind, fan-out 1 -> ${subscribers}, ${seconds} s\n\n## self\n${self}\n\n## inclusive\n${inclusive}\n`);
+  process.stdout.write(`${self}\n\nsaved bench/results/profile.txt\n`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error('profile failed:', err);
+  process.exitCode = 1;
+});
