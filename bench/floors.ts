@@ -1,7 +1,8 @@
 /**
- * Scenario 6, the machine's floors, to read the SFU's numbers against: SRTP protect cost, and the
- * raw UDP relay cost on loopback (no crypto), batched (recvmmsg/sendmmsg of up to 64) and one
- * datagram per syscall (as mediasoup's worker does). Each is run `repeat` times; the medians are
+ * Scenario 6, the machine's floors, to read the SFU's numbers against: SRTP protect cost (AES-CM +
+ * HMAC-SHA1-80 and its parts; AEAD AES-GCM, 128 and 256), and the raw UDP relay cost on loopback
+ * (no crypto), batched (recvmmsg/sendmmsg of up to 64) and one datagram per syscall (as
+ * mediasoup's worker does). Each is run `repeat` times; the medians are
  * reported. No server; loopback, ephemeral ports only.
  *
  * Run: node bench/run.mjs floors [--seconds 5] [--repeat 3]
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
     protectNs: median(srtpRuns.map((r) => r.sizes[k]!.protectNs)),
     aesCtrNs: median(srtpRuns.map((r) => r.sizes[k]!.aesCtrNs)),
     hmacSha1Ns: median(srtpRuns.map((r) => r.sizes[k]!.hmacSha1Ns)),
+    aeadAes128GcmProtectNs: median(srtpRuns.map((r) => r.sizes[k]!.aeadAes128GcmProtectNs)),
+    aeadAes256GcmProtectNs: median(srtpRuns.map((r) => r.sizes[k]!.aeadAes256GcmProtectNs)),
   }));
   const relay = [];
   for (const batch of [64, 1]) {
@@ -42,7 +45,16 @@ async function main(): Promise<void> {
       });
     }
   }
-  table(srtp.map((s) => ({ 'SRTP payload B': s.payload, 'protect ns': s.protectNs, 'AES-CTR ns': s.aesCtrNs, 'HMAC-SHA1 ns': s.hmacSha1Ns })));
+  table(
+    srtp.map((s) => ({
+      'SRTP payload B': s.payload,
+      'AES128_CM_SHA1_80 protect ns': s.protectNs,
+      'AES-CTR ns': s.aesCtrNs,
+      'HMAC-SHA1 ns': s.hmacSha1Ns,
+      'AEAD_AES_128_GCM protect ns': s.aeadAes128GcmProtectNs,
+      'AEAD_AES_256_GCM protect ns': s.aeadAes256GcmProtectNs,
+    })),
+  );
   table(relay.map((r) => ({ batch: r.batch, 'datagram B': r.size, 'relayed pkt/s': Math.round(r.perSec), 'relay CPU ns/pkt': Math.round(r.relayCpuNsPerPkt), 'pkt/s per core': Math.round(r.pktPerRelayCpuSec) })));
   process.stdout.write(`saved ${save('floors', { seconds, repeat, openssl: srtpRuns[0]!.openssl, srtp, relay })}\n`);
 }

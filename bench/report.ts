@@ -72,11 +72,19 @@ async function main(): Promise<void> {
     });
   }
 
-  const floors = read<Meta & { srtp: { payload: number; protectNs: number; aesCtrNs: number; hmacSha1Ns: number }[]; relay: { batch: number; size: number; perSec: number; relayCpuNsPerPkt: number; pktPerRelayCpuSec: number }[]; repeat: number; openssl: string }>('floors');
+  const floors = read<Meta & { srtp: { payload: number; protectNs: number; aesCtrNs: number; hmacSha1Ns: number; aeadAes128GcmProtectNs?: number; aeadAes256GcmProtectNs?: number }[]; relay: { batch: number; size: number; perSec: number; relayCpuNsPerPkt: number; pktPerRelayCpuSec: number }[]; repeat: number; openssl: string }>('floors');
   if (floors) {
     block(6);
     out.push('### 6. The floor: what the machine allows', '', stamp(floors), `Medians of ${floors.repeat} runs; ${floors.openssl}.`, '');
-    out.push(md(['SRTP payload bytes', 'protect ns', 'AES-128-CTR ns', 'HMAC-SHA1 ns'], floors.srtp.map((s) => [s.payload, s.protectNs, s.aesCtrNs, s.hmacSha1Ns])), '');
+    // AEAD AES-GCM columns only in results measured since the generator had them.
+    const gcm = floors.srtp.some((s) => s.aeadAes256GcmProtectNs !== undefined);
+    out.push(
+      md(
+        ['SRTP payload bytes', gcm ? 'AES128_CM_SHA1_80 protect ns' : 'protect ns', 'AES-128-CTR ns', 'HMAC-SHA1 ns', ...(gcm ? ['AEAD_AES_128_GCM protect ns', 'AEAD_AES_256_GCM protect ns'] : [])],
+        floors.srtp.map((s) => [s.payload, s.protectNs, s.aesCtrNs, s.hmacSha1Ns, ...(gcm ? [n(s.aeadAes128GcmProtectNs, 0), n(s.aeadAes256GcmProtectNs, 0)] : [])]),
+      ),
+      '',
+    );
     out.push(
       md(
         ['datagrams per syscall', 'bytes', 'relayed pkt/s (blaster, relay, sink on 2 cores)', 'relay CPU ns / pkt', 'pkt/s one core could relay'],

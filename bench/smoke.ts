@@ -6,6 +6,7 @@
  * 0 when every subscriber got more than 90 % of it. Loopback only; HTTP port 3400, RTC port 24000.
  *
  * Run: node bench/run.mjs smoke [subscribers=3] [seconds=10]   (bundles into bench/.build/)
+ * The generator's SRTP profile: gcm256 (as Chromium), or LOADGEN_SRTP=gcm128|sha1_80 in the environment.
  */
 import path from 'node:path';
 import pino from 'pino';
@@ -45,7 +46,7 @@ async function main(): Promise<number> {
   try {
     server = await startServer(config, logger, path.resolve('dist', 'client')); // the demo page: unused here
     loadgen = await Loadgen.start();
-    out(`generator fingerprint ${loadgen.fingerprint}`);
+    out(`generator fingerprint ${loadgen.fingerprint}, SRTP profile ${loadgen.srtpProfile}`);
     const wsUrl = `ws://127.0.0.1:${httpPort}/ws`;
     const token = (name: string, role: 'teacher' | 'student') => signToken(secret, { room, sub: name, name, role }, 600);
 

@@ -83,8 +83,30 @@ export interface LoadgenStats {
   latency: LatencyStats;
 }
 
+/**
+ * The SRTP protection profile a generator offers in DTLS-SRTP, the only one, so the one its
+ * sessions negotiate: gcm256 is SRTP_AEAD_AES_256_GCM (what Chromium negotiates with mediasoup),
+ * gcm128 SRTP_AEAD_AES_128_GCM (both RFC 7714), sha1_80 SRTP_AES128_CM_SHA1_80 (RFC 3711).
+ */
+export type SrtpProfile = 'gcm256' | 'gcm128' | 'sha1_80';
+export const srtpProfiles: readonly SrtpProfile[] = ['gcm256', 'gcm128', 'sha1_80'];
+
+export interface LoadgenOptions {
+  /** Default: the environment's LOADGEN_SRTP if set (one of the profiles), else 'gcm256'. */
+  srtp?: SrtpProfile;
+}
+
+/** The profile to use: `srtp`, else LOADGEN_SRTP, else gcm256; anything else is an error. */
+export function resolveSrtpProfile(srtp?: string): SrtpProfile {
+  const v = srtp ?? process.env.LOADGEN_SRTP ?? 'gcm256';
+  if (!(srtpProfiles as readonly string[]).includes(v)) {
+    throw new Error(`loadgen: unknown SRTP profile ${JSON.stringify(v)} (${srtp === undefined ? 'LOADGEN_SRTP' : 'srtp'}: one of ${srtpProfiles.join(', ')})`);
+  }
+  return v as SrtpProfile;
+}
+
 type LoadgenEvent =
-  | { event: 'fingerprint'; algorithm: string; value: string }
+  | { event: 'fingerprint'; algorithm: string; value: string; srtp: string }
   | { event: 'ready'; id: string; iceMs: number; dtlsMs: number }
   | { event: 'failed'; id: string; reason: string }
   | { event: 'removed'; id: string }
@@ -111,6 +133,8 @@ export function buildLoadgen(): string {
 export class Loadgen {
   /** sha-256 fingerprint of the generator's DTLS certificate, "AB:CD:…" (the form mediasoup wants). */
   fingerprint = '';
+  /** The DTLS-SRTP profile it offers and its sessions use, OpenSSL's name: "SRTP_AEAD_AES_256_GCM", … */
+  srtpProfile = '';
   /** Sessions that failed after being ready (e.g. DTLS closed by the server), with the reason. */
   readonly lateFailures = new Map<string, string>();
   private readonly pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
@@ -137,8 +161,9 @@ export class Loadgen {
   }
 
   /** Builds (if needed) and starts the generator; resolves once it printed its fingerprint. */
-  static async start(): Promise<Loadgen> {
-    const child = spawn(buildLoadgen(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  static async start(options: LoadgenOptions = {}): Promise<Loadgen> {
+    const srtp = resolveSrtpProfile(options.srtp);
+    const child = spawn(buildLoadgen(), ['--srtp', srtp], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lg = new Loadgen(child);
     const lines = readline.createInterface({ input: child.stdout! });
     const first = new Promise<void>((resolve, reject) => {
@@ -152,6 +177,7 @@ export class Loadgen {
         }
         if (ev.event === 'fingerprint') {
           lg.fingerprint = ev.value;
+          lg.srtpProfile = ev.srtp;
           resolve();
         } else lg.onEvent(ev);
       });
@@ -252,10 +278,13 @@ export interface FloorRelaySize {
 
 export interface FloorSrtpSize {
   payload: number;
-  /** CPU ns per srtp_protect (AES-128-CTR + HMAC-SHA1-80), then per part alone. */
+  /** CPU ns per srtp_protect with AES128_CM_SHA1_80 (AES-128-CTR + HMAC-SHA1-80), then per part alone. */
   protectNs: number;
   aesCtrNs: number;
   hmacSha1Ns: number;
+  /** CPU ns per srtp_protect with AEAD_AES_128_GCM and AEAD_AES_256_GCM (RFC 7714). */
+  aeadAes128GcmProtectNs: number;
+  aeadAes256GcmProtectNs: number;
 }
 
 /** Runs `loadgen <args>` to completion and parses the one JSON line it prints. */
@@ -275,7 +304,7 @@ export function floorRelay(seconds: number, batch = 64): Promise<{ floor: 'relay
   return runFloor(['floor-relay', String(Math.round(seconds)), String(Math.round(batch))], (2 * seconds + 10) * 1000);
 }
 
-/** SRTP protect cost of the generator's own SRTP (100- and 1200-byte payloads). */
+/** SRTP protect cost of the generator's own SRTP (100- and 1200-byte payloads), each profile. */
 export function floorSrtp(iterations = 2_000_000): Promise<{ floor: 'srtp'; profile: string; openssl: string; iterations: number; sizes: FloorSrtpSize[] }> {
   return runFloor(['floor-srtp', String(Math.round(iterations))], 120_000);
 }

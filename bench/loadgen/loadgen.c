@@ -3,10 +3,16 @@
  *
  * Each session is one mediasoup WebRtcTransport seen from the outside, on the path a browser
  * takes: ICE (we are the controlling agent, mediasoup is ICE-lite), DTLS 1.2 as the client with
- * DTLS-SRTP (SRTP_AES128_CM_SHA1_80), then SRTP. Senders protect synthetic RTP (Opus-sized audio,
- * VP8 with a valid payload descriptor, simulcast as several SSRCs) and send RTCP sender reports;
- * receivers count what arrives without decrypting it. One process, one epoll loop, one
- * non-blocking UDP socket per session, loopback only.
+ * DTLS-SRTP, then SRTP. Senders protect synthetic RTP (Opus-sized audio, VP8 with a valid payload
+ * descriptor, simulcast as several SSRCs) and send SRTCP sender reports; receivers count what
+ * arrives without decrypting it. One process, one epoll loop, one non-blocking UDP socket per
+ * session, loopback only.
+ *
+ * SRTP profile: one per process, the only one offered in DTLS-SRTP (use_srtp), chosen at start:
+ *   loadgen [--srtp gcm256|gcm128|sha1_80]
+ *     gcm256   SRTP_AEAD_AES_256_GCM (RFC 7714), the default: what Chromium negotiates with mediasoup
+ *     gcm128   SRTP_AEAD_AES_128_GCM (RFC 7714)
+ *     sha1_80  SRTP_AES128_CM_SHA1_80 (RFC 3711: AES-128 counter mode, HMAC-SHA1 cut to 80 bits)
  *
  * Control protocol: one line per message.
  *
@@ -24,7 +30,8 @@
  *   stop                      (EOF on stdin stops too)
  *
  * stdout (JSON, one object per line, each with "event"):
- *   {"event":"fingerprint","algorithm":"sha-256","value":"AB:CD:..."}   first line, once
+ *   {"event":"fingerprint","algorithm":"sha-256","value":"AB:CD:...","srtp":"SRTP_AEAD_AES_256_GCM"}
+ *       first line, once; srtp: the DTLS-SRTP profile this process offers (and so negotiates)
  *   {"event":"ready","id":..,"iceMs":..,"dtlsMs":..}
  *   {"event":"failed","id":..,"reason":".."}        (ids that cannot be parsed: id "")
  *       also after "ready" when the server closes DTLS: mediasoup checks our certificate's
@@ -61,15 +68,20 @@
  *       thread's CPU time per packet (getrusage RUSAGE_THREAD): the floor for an SFU's
  *       per-packet cost. batch=1 is closer to mediasoup, which makes one syscall per packet.
  *   loadgen floor-srtp [iterations=2000000]   CPU ns per srtp_protect of 100- and 1200-byte
- *       payloads (this file's SRTP), and its AES-CTR and HMAC-SHA1 parts alone.
+ *       payloads (this file's SRTP) for each profile: AES128_CM_SHA1_80 (and its AES-CTR and
+ *       HMAC-SHA1 parts alone), AEAD_AES_128_GCM, AEAD_AES_256_GCM.
  *
- * Build: bench/loadgen/build.sh.  Self-test of the SRTP key derivation and cipher against RFC
- * 3711's appendix B vectors: loadgen --selftest.
+ * Build: bench/loadgen/build.sh.  Self-test (loadgen --selftest): the SRTP key derivation against
+ * RFC 3711 appendix B.3 (AES-128) and RFC 6188 section 7.2 (AES-256), AES-CM against RFC 3711
+ * B.2, AEAD AES-GCM SRTP and SRTCP against RFC 7714 sections 16 and 17 (128 and 256), and the
+ * whole path (master key and 12-byte salt, derivation, SRTP, SRTCP) against libsrtp's GCM
+ * reference packets.
  *
  * What it does not do: RTX/NACK answers, transport-cc or REMB feedback, receiver reports, SRTP
- * decryption of what it receives (a PLI/FIR is recognised from the clear first RTCP header and
- * answered with a key frame on every video stream of the session), checking the server's DTLS
- * fingerprint, IPv6, TCP.
+ * decryption of what it receives (a PLI/FIR is recognised from the first RTCP header, which SRTCP
+ * leaves in the clear with every profile: the 8 bytes up to the sender SSRC are authenticated,
+ * not encrypted, in RFC 3711 and in RFC 7714 alike; it is answered with a key frame on every
+ * video stream of the session), checking the server's DTLS fingerprint, IPv6, TCP.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -107,7 +119,6 @@
 #define PKT_MAX 1500
 #define BATCH 64           /* datagrams per sendmmsg / recvmmsg */
 #define TICK_US 2000       /* pacing granularity */
-#define SRTP_TAG 10        /* HMAC-SHA1-80 */
 #define ICE_RETRY_US 100000
 #define ICE_TIMEOUT_US 5000000
 #define DTLS_TIMEOUT_US 10000000
@@ -122,11 +133,33 @@
 enum state { ST_ICE, ST_DTLS, ST_READY, ST_FAILED };
 static const char *state_name[] = { "ice", "dtls", "ready", "failed" };
 
+/* A DTLS-SRTP protection profile (RFC 5764, RFC 7714 section 12): what the master key and salt
+ * exported from DTLS are made of, and what protecting a packet appends. */
+typedef struct {
+  const char *arg;     /* --srtp value */
+  const char *name;    /* OpenSSL's (and RFC 5764's / RFC 7714's) profile name */
+  unsigned long id;    /* SRTP_* from openssl/srtp.h */
+  int key_len, salt_len, tag_len, aead;
+} srtp_profile;
+
+static const srtp_profile srtp_profiles[] = {
+  { "gcm256", "SRTP_AEAD_AES_256_GCM", SRTP_AEAD_AES_256_GCM, 32, 12, 16, 1 },
+  { "gcm128", "SRTP_AEAD_AES_128_GCM", SRTP_AEAD_AES_128_GCM, 16, 12, 16, 1 },
+  { "sha1_80", "SRTP_AES128_CM_SHA1_80", SRTP_AES128_CM_SHA1_80, 16, 14, 10, 0 },
+};
+#define PROFILE_GCM256 (&srtp_profiles[0])
+#define PROFILE_GCM128 (&srtp_profiles[1])
+#define PROFILE_SHA1_80 (&srtp_profiles[2])
+static const srtp_profile *srtp_profile_used = PROFILE_GCM256; /* this process's: --srtp */
+
 /* One direction and one of RTP/RTCP of an SRTP crypto context: session keys derived once. */
 typedef struct {
-  EVP_CIPHER_CTX *aes; /* AES-128-CTR keyed with the session key; the IV is set per packet */
-  EVP_MAC_CTX *mac;    /* HMAC-SHA1 keyed with the session auth key; re-initialised per packet */
-  uint8_t salt[14];
+  const srtp_profile *p;
+  EVP_CIPHER_CTX *aes; /* keyed with the session key, the IV set per packet: AES-128-CTR, or
+                          AES-128/256-GCM for the AEAD profiles */
+  EVP_MAC_CTX *mac;    /* HMAC-SHA1 keyed with the session auth key, re-initialised per packet
+                          (AES-CM only: GCM authenticates itself) */
+  uint8_t salt[14];    /* session salt: 14 bytes (AES-CM), 12 (GCM) */
 } srtp_dir;
 
 typedef struct {
@@ -168,7 +201,7 @@ static session_t *sessions[MAX_SESSIONS];
 static int nsessions;
 static int epfd;
 static SSL_CTX *ssl_ctx;
-static EVP_CIPHER *aes_ctr;
+static EVP_CIPHER *aes_ctr, *aes256_ctr, *aes_gcm, *aes256_gcm;
 static EVP_MAC *hmac_alg;
 static uint8_t random_pool[PKT_MAX];
 static uint32_t crc_table[256];
@@ -219,30 +252,53 @@ static void put32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2]
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
 static uint32_t rand32(void) { uint32_t v; RAND_bytes((uint8_t *)&v, 4); return v; }
 
-/* ---- SRTP (RFC 3711: AES-128 counter mode, HMAC-SHA1 truncated to 80 bits) ----------------- */
+/* ---- SRTP ---------------------------------------------------------------------------------- *
+ * RFC 3711 (AES-128 counter mode, HMAC-SHA1 cut to 80 bits) and RFC 7714 (AEAD AES-GCM, 128 or
+ * 256-bit keys, 16-byte tag). Both derive session keys with RFC 3711's AES-CM PRF. */
 
-/* Key derivation with key_derivation_rate 0: AES-CM keystream of the master key, starting at
- * IV = (master salt XOR label at byte 7) || 0x0000. */
-static void srtp_kdf(const uint8_t key[16], const uint8_t salt[14], uint8_t label, uint8_t *out, int len) {
+/* Key derivation with key_derivation_rate 0: the AES-CM keystream of the master key (AES-128 or,
+ * for a 32-byte master key, AES-256: RFC 6188), from IV = (master salt XOR label at byte 7) ||
+ * 0x0000. salt: 14 bytes; GCM's 12-byte master salt is zero-padded to 14 first (as libsrtp does:
+ * RFC 7714 section 11 keeps RFC 3711's 112-bit PRF input). */
+static void srtp_kdf(const uint8_t *key, int key_len, const uint8_t salt[14], uint8_t label, uint8_t *out, int len) {
   uint8_t iv[16] = { 0 }, zero[32] = { 0 };
   int n;
   memcpy(iv, salt, 14);
   iv[7] ^= label;
   EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-  if (!c || !EVP_EncryptInit_ex2(c, aes_ctr, key, iv, NULL) || !EVP_EncryptUpdate(c, out, &n, zero, len)) die("srtp kdf");
+  if (!c || !EVP_EncryptInit_ex2(c, key_len == 32 ? aes256_ctr : aes_ctr, key, iv, NULL) || !EVP_EncryptUpdate(c, out, &n, zero, len)) die("srtp kdf");
   EVP_CIPHER_CTX_free(c);
 }
 
-static void srtp_dir_init(srtp_dir *d, const uint8_t key[16], const uint8_t salt[14], int rtcp) {
-  uint8_t k[16], a[20];
-  uint8_t base = rtcp ? 3 : 0; /* labels: 0/3 cipher key, 1/4 auth key, 2/5 salt */
-  srtp_kdf(key, salt, base, k, 16);
-  srtp_kdf(key, salt, base + 1, a, 20);
-  srtp_kdf(key, salt, base + 2, d->salt, 14);
+/* From session keys: k (cipher key, p->key_len bytes), a (20-byte auth key, AES-CM only), s (salt,
+ * 14 bytes for AES-CM, 12 for GCM). */
+static void srtp_dir_keys(srtp_dir *d, const srtp_profile *p, const uint8_t *k, const uint8_t *a, const uint8_t *s) {
+  memset(d, 0, sizeof *d);
+  d->p = p;
+  memcpy(d->salt, s, p->aead ? 12 : 14);
   d->aes = EVP_CIPHER_CTX_new();
+  if (!d->aes) die("srtp init");
+  if (p->aead) {
+    /* GCM's default IV length is the 12 bytes RFC 7714 uses; the tag is read after each packet. */
+    if (!EVP_EncryptInit_ex2(d->aes, p->key_len == 32 ? aes256_gcm : aes_gcm, k, NULL, NULL)) die("srtp init (gcm)");
+    return;
+  }
   d->mac = EVP_MAC_CTX_new(hmac_alg);
   OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA1", 0), OSSL_PARAM_construct_end() };
-  if (!d->aes || !d->mac || !EVP_EncryptInit_ex2(d->aes, aes_ctr, k, NULL, NULL) || !EVP_MAC_init(d->mac, a, 20, params)) die("srtp init");
+  if (!d->mac || !EVP_EncryptInit_ex2(d->aes, aes_ctr, k, NULL, NULL) || !EVP_MAC_init(d->mac, a, 20, params)) die("srtp init");
+}
+
+/* From the master key and salt (p->key_len and p->salt_len bytes, as DTLS-SRTP exports them). */
+static void srtp_dir_init(srtp_dir *d, const srtp_profile *p, const uint8_t *key, const uint8_t *salt, int rtcp) {
+  uint8_t ms[14] = { 0 }, k[32], a[20] = { 0 }, s[14];
+  uint8_t base = rtcp ? 3 : 0; /* labels: 0/3 cipher key, 1/4 auth key, 2/5 salt */
+  memcpy(ms, salt, p->salt_len);
+  srtp_kdf(key, p->key_len, ms, base, k, p->key_len);
+  if (!p->aead) srtp_kdf(key, p->key_len, ms, base + 1, a, 20);
+  srtp_kdf(key, p->key_len, ms, base + 2, s, p->salt_len);
+  srtp_dir_keys(d, p, k, a, s);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(a, sizeof a);
 }
 
 static void srtp_dir_free(srtp_dir *d) {
@@ -271,53 +327,170 @@ static void srtp_tag(srtp_dir *d, const uint8_t *data, int len, const uint8_t *e
   EVP_MAC_update(d->mac, data, len);
   if (extra_len) EVP_MAC_update(d->mac, extra, extra_len);
   EVP_MAC_final(d->mac, full, &outl, sizeof full);
-  memcpy(tag, full, SRTP_TAG);
+  memcpy(tag, full, 10);
 }
 
-/* pkt: 12-byte RTP header (no CSRC, no extension) + payload; returns the protected length. */
+/* AEAD AES-GCM (RFC 7714): IV = iv_in XOR the 12-byte session salt; aad then aad2 authenticated;
+ * buf encrypted in place; the 16-byte tag written to tag. */
+static void srtp_gcm(srtp_dir *d, const uint8_t iv_in[12], const uint8_t *aad, int aad_len, const uint8_t *aad2, int aad2_len,
+                     uint8_t *buf, int len, uint8_t *tag) {
+  uint8_t iv[12];
+  int n;
+  for (int i = 0; i < 12; i++) iv[i] = iv_in[i] ^ d->salt[i];
+  EVP_EncryptInit_ex2(d->aes, NULL, NULL, iv, NULL); /* same key: only the IV (and GHASH state) reset */
+  EVP_EncryptUpdate(d->aes, NULL, &n, aad, aad_len);
+  if (aad2_len) EVP_EncryptUpdate(d->aes, NULL, &n, aad2, aad2_len);
+  if (len) EVP_EncryptUpdate(d->aes, buf, &n, buf, len);
+  EVP_EncryptFinal_ex(d->aes, buf + len, &n); /* GCM writes nothing here */
+  EVP_CIPHER_CTX_ctrl(d->aes, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+}
+
+/* The RTP header's length: 12 bytes, the CSRCs, the extension (RFC 3550 section 5.3.1). */
+static int rtp_header_len(const uint8_t *pkt, int len) {
+  int h = 12 + 4 * (pkt[0] & 0x0f);
+  if ((pkt[0] & 0x10) && h + 4 <= len) h += 4 + 4 * (pkt[h + 2] << 8 | pkt[h + 3]);
+  return h <= len ? h : len;
+}
+
+/* pkt: an RTP packet of the stream st (roc: its rollover counter); appends the tag; returns the
+ * protected length. AES-CM: payload encrypted, HMAC over the packet and the ROC. GCM: IV =
+ * (0x0000 || SSRC || ROC || SEQ) XOR salt, AAD = the header, payload encrypted, tag appended. */
 static int srtp_protect(srtp_dir *d, stream_t *st, uint8_t *pkt, int len) {
   uint8_t roc[4];
   uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
-  srtp_crypt(d, st->ssrc, (uint64_t)st->roc << 16 | seq, 6, pkt + 12, len - 12);
+  int h = rtp_header_len(pkt, len);
+  if (d->p->aead) {
+    uint8_t iv[12] = { 0 };
+    memcpy(iv + 2, pkt + 8, 4);
+    put32(iv + 6, st->roc);
+    put16(iv + 10, seq);
+    srtp_gcm(d, iv, pkt, h, NULL, 0, pkt + h, len - h, pkt + len);
+    return len + 16;
+  }
+  srtp_crypt(d, get32(pkt + 8), (uint64_t)st->roc << 16 | seq, 6, pkt + h, len - h);
   put32(roc, st->roc);
   srtp_tag(d, pkt, len, roc, 4, pkt + len);
-  return len + SRTP_TAG;
+  return len + 10;
 }
 
-/* pkt: one RTCP packet; appends E-flag|index and the tag; returns the protected length. */
+/* pkt: RTCP (one packet or a compound), its first 8 bytes (header and sender SSRC) left in the
+ * clear; the rest encrypted with SRTCP index ++st->srtcp_index (the first is 1). AES-CM: appends
+ * E-flag|index, then the HMAC of all that. GCM (RFC 7714 section 9): IV = (0x0000 || SSRC ||
+ * 0x0000 || index) XOR salt, AAD = the 8 bytes and the E-flag|index word, then appends the tag,
+ * then the E-flag|index word. Returns the protected length. */
 static int srtcp_protect(srtp_dir *d, stream_t *st, uint8_t *pkt, int len) {
   uint32_t index = ++st->srtcp_index & 0x7fffffff;
+  if (d->p->aead) {
+    uint8_t iv[12] = { 0 }, trailer[4];
+    memcpy(iv + 2, pkt + 4, 4);
+    put32(iv + 8, index);
+    put32(trailer, 0x80000000u | index);
+    srtp_gcm(d, iv, pkt, 8, trailer, 4, pkt + 8, len - 8, pkt + len);
+    memcpy(pkt + len + 16, trailer, 4);
+    return len + 16 + 4;
+  }
   srtp_crypt(d, get32(pkt + 4), index, 4, pkt + 8, len - 8);
   put32(pkt + len, 0x80000000u | index);
   srtp_tag(d, pkt, len + 4, NULL, 0, pkt + len + 4);
-  return len + 4 + SRTP_TAG;
+  return len + 4 + 10;
 }
 
 static int hexcmp(const uint8_t *b, int n, const char *hex) {
-  char s[128];
-  for (int i = 0; i < n; i++) sprintf(s + 2 * i, "%02X", b[i]);
-  return strcmp(s, hex);
+  char s[256];
+  for (int i = 0; i < n && i < 127; i++) sprintf(s + 2 * i, "%02X", b[i]);
+  return strcasecmp(s, hex);
 }
 
-/* RFC 3711 appendix B.2 (AES-CM keystream) and B.3 (key derivation). */
+static int unhex(const char *hex, uint8_t *out) {
+  int n = 0;
+  for (; hex[0] && hex[1]; hex += 2) sscanf(hex, "%2hhx", &out[n++]);
+  return n;
+}
+
+/* One known-answer check: prints what failed. */
+static int check(const char *what, const uint8_t *got, int n, const char *want) {
+  int bad = (int)strlen(want) != 2 * n || hexcmp(got, n, want) != 0;
+  if (bad) fprintf(stderr, "selftest: %s does not match\n", what);
+  return bad;
+}
+
+/* RFC 7714 sections 16 and 17 (session key and salt given; SRTCP index 0x5d4), for one key size. */
+static int selftest_rfc7714(const srtp_profile *p, const char *key, const char *srtp, const char *srtcp) {
+  uint8_t k[32], s[12], pkt[128];
+  int bad = 0, len;
+  unhex(key, k);
+  unhex("517569642070726F2071756F", s);
+  srtp_dir d;
+  srtp_dir_keys(&d, p, k, NULL, s);
+  stream_t st = { .ssrc = 0x5501a0b2, .roc = 0 };
+  len = unhex("8040F17B8041F8D35501A0B247616C6C696120657374206F6D6E69732064697669736120696E207061727465732074726573", pkt);
+  len = srtp_protect(&d, &st, pkt, len);
+  char what[64];
+  snprintf(what, sizeof what, "RFC 7714 %s SRTP packet", p->name);
+  bad |= check(what, pkt, len, srtp);
+  len = unhex("81C8000D4D6172734E5450314E545032525450200000042A0000E9304C756E61DEADBEEFDEADBEEFDEADBEEFDEADBEEFDEADBEEF", pkt);
+  st.srtcp_index = 0x5d4 - 1;
+  len = srtcp_protect(&d, &st, pkt, len);
+  snprintf(what, sizeof what, "RFC 7714 %s SRTCP packet", p->name);
+  bad |= check(what, pkt, len, srtcp);
+  srtp_dir_free(&d);
+  return bad;
+}
+
 static int selftest(void) {
-  static const uint8_t mk[16] = { 0xE1, 0xF9, 0x7A, 0x0D, 0x3E, 0x01, 0x8B, 0xE0, 0xD6, 0x4F, 0xA3, 0x2C, 0x06, 0xDE, 0x41, 0x39 };
-  static const uint8_t ms[14] = { 0x0E, 0xC6, 0x75, 0xAD, 0x49, 0x8A, 0xFE, 0xEB, 0xB6, 0x96, 0x0B, 0x3A, 0xAB, 0xE6 };
-  uint8_t k[16], a[20], s[14];
-  srtp_kdf(mk, ms, 0, k, 16);
-  srtp_kdf(mk, ms, 1, a, 20);
-  srtp_kdf(mk, ms, 2, s, 14);
-  int bad = hexcmp(k, 16, "C61E7A93744F39EE10734AFE3FF7A087") || hexcmp(a, 20, "CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4") ||
-            hexcmp(s, 14, "30CBBC08863D8C85D49DB34A9AE1");
-  static const uint8_t sk[16] = { 0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6, 0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C };
+  uint8_t mk[32], ms[14], k[32], a[20], s[14];
+  int bad = 0;
+  /* RFC 3711 B.3: AES-128 key derivation. */
+  unhex("E1F97A0D3E018BE0D64FA32C06DE4139", mk);
+  unhex("0EC675AD498AFEEBB6960B3AABE6", ms);
+  srtp_kdf(mk, 16, ms, 0, k, 16);
+  srtp_kdf(mk, 16, ms, 1, a, 20);
+  srtp_kdf(mk, 16, ms, 2, s, 14);
+  bad |= check("RFC 3711 B.3 cipher key", k, 16, "C61E7A93744F39EE10734AFE3FF7A087");
+  bad |= check("RFC 3711 B.3 auth key", a, 20, "CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4");
+  bad |= check("RFC 3711 B.3 salt", s, 14, "30CBBC08863D8C85D49DB34A9AE1");
+  /* RFC 6188 7.2: AES-256 key derivation (GCM-256's, with its salt zero-padded). */
+  unhex("F0F04914B513F2763A1B1FA130F10E2998F6F6E43E4309D1E622A0E332B9F1B6", mk);
+  unhex("3B04803DE51EE7C96423AB5B78D2", ms);
+  srtp_kdf(mk, 32, ms, 0, k, 32);
+  srtp_kdf(mk, 32, ms, 2, s, 14);
+  bad |= check("RFC 6188 7.2 cipher key", k, 32, "5BA1064E30EC51613CAD926C5A28EF731EC7FB397F70A960653CAF06554CD8C4");
+  bad |= check("RFC 6188 7.2 salt", s, 14, "FA31791685CA444A9E07C6C64E93");
+  /* RFC 3711 B.2: AES-CM keystream. */
   srtp_dir d = { 0 };
+  unhex("2B7E151628AED2A6ABF7158809CF4F3C", k);
   d.aes = EVP_CIPHER_CTX_new();
-  EVP_EncryptInit_ex2(d.aes, aes_ctr, sk, NULL, NULL);
+  EVP_EncryptInit_ex2(d.aes, aes_ctr, k, NULL, NULL);
   for (int i = 0; i < 14; i++) d.salt[i] = 0xF0 + i;
   uint8_t z[32] = { 0 };
   srtp_crypt(&d, 0, 0, 6, z, 32);
-  bad |= hexcmp(z, 16, "E03EAD0935C95E80E166B16DD92B4EB4") || hexcmp(z + 16, 16, "D23513162B02D0F72A43A2FE4A5F97AB");
+  bad |= check("RFC 3711 B.2 keystream", z, 32, "E03EAD0935C95E80E166B16DD92B4EB4D23513162B02D0F72A43A2FE4A5F97AB");
   EVP_CIPHER_CTX_free(d.aes);
+  /* RFC 7714 16.1.1 / 17.1 (AEAD_AES_128_GCM) and 16.2.1 / 17.2 (AEAD_AES_256_GCM). */
+  bad |= selftest_rfc7714(PROFILE_GCM128, "000102030405060708090A0B0C0D0E0F",
+                          "8040F17B8041F8D35501A0B2F24DE3A3FB34DE6CACBA861C9D7E4BCABE633BD50D294E6F42A5F47A51C7D19B36DE3ADF8833899D7F27BEB16A9152CF765EE4390CCE",
+                          "81C8000D4D61727363E94885DCDAB67CA727D7662F6B7E997FF5C0F76C06F32DC676A5F1730D6FDA4CE09B4686303DED0BB9275BC84AA45896CF4D2FC5ABF87245D9EADE800005D4");
+  bad |= selftest_rfc7714(PROFILE_GCM256, "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F",
+                          "8040F17B8041F8D35501A0B232B1DE78A822FE12EF9F78FA332E33AAB18012389A58E2F3B50B2A0276FFAE0F1BA63799B87B7AA3DB36DFFFD6B0F9BB7878D7A76C13",
+                          "81C8000D4D617273D50AE4D1F5CE5D304BA297E47D470C282C3ECE5DBFFE0A50A2EAA5C1110555BE8415F658C61DE0476F1B6FAD1D1EB30C4446839F57FF6F6CB26AC3BE800005D4");
+  /* libsrtp's srtp_validate_gcm: master key and 12-byte master salt, derived, then the first SRTP
+   * packet and the first SRTCP packet (index 1) of SSRC 0xcafebabe. */
+  uint8_t pkt[128];
+  int len;
+  unhex("000102030405060708090A0B0C0D0E0F", mk);
+  unhex("A0A1A2A3A4A5A6A7A8A9AAAB", ms);
+  srtp_dir rtp, rtcp;
+  srtp_dir_init(&rtp, PROFILE_GCM128, mk, ms, 0);
+  srtp_dir_init(&rtcp, PROFILE_GCM128, mk, ms, 1);
+  stream_t st = { .ssrc = 0xcafebabe };
+  len = unhex("800F1234DECAFBADCAFEBABEABABABABABABABABABABABABABABABAB", pkt);
+  len = srtp_protect(&rtp, &st, pkt, len);
+  bad |= check("libsrtp GCM SRTP reference packet", pkt, len, "800F1234DECAFBADCAFEBABEC5002EDE04CFDD2EB91159E0880AA06ED2976826F796B201DF3131A127E8A392");
+  len = unhex("81C8000BCAFEBABEABABABABABABABABABABABABABABABAB", pkt);
+  len = srtcp_protect(&rtcp, &st, pkt, len);
+  bad |= check("libsrtp GCM SRTCP reference packet", pkt, len, "81C8000BCAFEBABEC98B8B5DF0392A55852B6C21AC8E7025C52C6FBEA2B3B446EA31123BA88CE61E80000001");
+  srtp_dir_free(&rtp);
+  srtp_dir_free(&rtcp);
   printf("selftest %s\n", bad ? "FAILED" : "ok");
   return bad;
 }
@@ -449,13 +622,21 @@ static void dtls_progress(session_t *s, int64_t now) {
   int r = SSL_do_handshake(s->ssl);
   dtls_flush(s);
   if (r == 1) {
-    const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(s->ssl);
-    uint8_t km[60];
-    if (!p || p->id != SRTP_AES128_CM_SHA1_80) { fail(s, "no SRTP_AES128_CM_SHA1_80 negotiated"); return; }
-    if (!SSL_export_keying_material(s->ssl, km, sizeof km, "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0)) { fail(s, "keying material export failed"); return; }
-    /* client key, server key, client salt, server salt: we are the client and only send. */
-    srtp_dir_init(&s->rtp, km, km + 32, 0);
-    srtp_dir_init(&s->rtcp, km, km + 32, 1);
+    const SRTP_PROTECTION_PROFILE *sel = SSL_get_selected_srtp_profile(s->ssl);
+    const srtp_profile *p = srtp_profile_used;
+    uint8_t km[2 * (32 + 14)];
+    int klen = 2 * (p->key_len + p->salt_len);
+    if (!sel || sel->id != p->id) {
+      char reason[80];
+      snprintf(reason, sizeof reason, "no %s negotiated", p->name);
+      fail(s, reason);
+      return;
+    }
+    if (!SSL_export_keying_material(s->ssl, km, (size_t)klen, "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0)) { fail(s, "keying material export failed"); return; }
+    /* RFC 5764 4.2: client key, server key, client salt, server salt. We are the client and
+     * only send: the client's key and salt. */
+    srtp_dir_init(&s->rtp, p, km, km + 2 * p->key_len, 0);
+    srtp_dir_init(&s->rtcp, p, km, km + 2 * p->key_len, 1);
     OPENSSL_cleanse(km, sizeof km);
     s->st = ST_READY;
     s->t_ready = now;
@@ -1066,15 +1247,38 @@ static double thread_cpu_ns(void) {
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* CPU ns per srtp_protect (as send_frame calls it) and per part. Thread CPU time, not wall
- * time: another process on the machine slows the loop down but does not inflate the number. */
+/* CPU ns per srtp_protect of one profile, as send_frame calls it, for a payload size. */
+static double floor_srtp_protect(const srtp_profile *p, int payload, long iterations) {
+  static uint8_t pkt[PKT_MAX];
+  uint8_t km[32 + 14];
+  RAND_bytes(km, sizeof km);
+  RAND_bytes(pkt, sizeof pkt);
+  pkt[0] = 0x80;
+  srtp_dir d;
+  srtp_dir_init(&d, p, km, km + p->key_len, 0);
+  stream_t st = { .ssrc = 0x12345678 };
+  int len = 12 + payload;
+  double t0 = thread_cpu_ns();
+  for (long i = 0; i < iterations; i++) {
+    put16(pkt + 2, (uint16_t)i);
+    srtp_protect(&d, &st, pkt, len);
+  }
+  double t1 = thread_cpu_ns();
+  srtp_dir_free(&d);
+  return (t1 - t0) / iterations;
+}
+
+/* CPU ns per srtp_protect (as send_frame calls it) for each profile, and AES128_CM_SHA1_80's
+ * parts alone. Thread CPU time, not wall time: another process on the machine slows the loop
+ * down but does not inflate the number. */
 static int floor_srtp(long iterations) {
   static const int sizes[] = { 100, 1200 };
   uint8_t km[30], pkt[PKT_MAX];
   RAND_bytes(km, sizeof km);
   RAND_bytes(pkt, sizeof pkt);
+  pkt[0] = 0x80;
   srtp_dir d;
-  srtp_dir_init(&d, km, km + 16, 0);
+  srtp_dir_init(&d, PROFILE_SHA1_80, km, km + 16, 0);
   stream_t st = { .ssrc = 0x12345678 };
   printf("{\"floor\":\"srtp\",\"profile\":\"AES128_CM_SHA1_80\",\"openssl\":\"%s\",\"iterations\":%ld,\"sizes\":[",
          OpenSSL_version(OPENSSL_VERSION), iterations);
@@ -1090,8 +1294,11 @@ static int floor_srtp(long iterations) {
     double t2 = thread_cpu_ns();
     for (long i = 0; i < iterations; i++) srtp_tag(&d, pkt, len, pkt, 4, pkt + len);
     double t3 = thread_cpu_ns();
-    printf("%s{\"payload\":%d,\"protectNs\":%.0f,\"aesCtrNs\":%.0f,\"hmacSha1Ns\":%.0f}", k ? "," : "", sizes[k],
-           (t1 - t0) / iterations, (t2 - t1) / iterations, (t3 - t2) / iterations);
+    double gcm128 = floor_srtp_protect(PROFILE_GCM128, sizes[k], iterations);
+    double gcm256 = floor_srtp_protect(PROFILE_GCM256, sizes[k], iterations);
+    printf("%s{\"payload\":%d,\"protectNs\":%.0f,\"aesCtrNs\":%.0f,\"hmacSha1Ns\":%.0f,\"aeadAes128GcmProtectNs\":%.0f,"
+           "\"aeadAes256GcmProtectNs\":%.0f}", k ? "," : "", sizes[k], (t1 - t0) / iterations, (t2 - t1) / iterations,
+           (t3 - t2) / iterations, gcm128, gcm256);
   }
   srtp_dir_free(&d);
   emit("]}");
@@ -1120,22 +1327,25 @@ static void make_identity(void) {
   if (!SSL_CTX_use_certificate(ssl_ctx, x) || !SSL_CTX_use_PrivateKey(ssl_ctx, key)) die("certificate");
   /* mediasoup checks our certificate against the fingerprint it was given; we do not check its. */
   SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
-  if (SSL_CTX_set_tlsext_use_srtp(ssl_ctx, "SRTP_AES128_CM_SHA1_80") != 0) die("use_srtp");
+  if (SSL_CTX_set_tlsext_use_srtp(ssl_ctx, srtp_profile_used->name) != 0) die("use_srtp");
 
   uint8_t md[32];
   unsigned mdlen;
   char fp[32 * 3];
   X509_digest(x, EVP_sha256(), md, &mdlen);
   for (unsigned i = 0; i < mdlen; i++) sprintf(fp + 3 * i, "%02X%s", md[i], i + 1 < mdlen ? ":" : "");
-  emit("{\"event\":\"fingerprint\",\"algorithm\":\"sha-256\",\"value\":\"%s\"}", fp);
+  emit("{\"event\":\"fingerprint\",\"algorithm\":\"sha-256\",\"value\":\"%s\",\"srtp\":\"%s\"}", fp, srtp_profile_used->name);
   X509_free(x);
   EVP_PKEY_free(key);
 }
 
 int main(int argc, char **argv) {
   aes_ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+  aes256_ctr = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+  aes_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+  aes256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
   hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-  if (!aes_ctr || !hmac_alg) die("OpenSSL algorithms");
+  if (!aes_ctr || !aes256_ctr || !aes_gcm || !aes256_gcm || !hmac_alg) die("OpenSSL algorithms");
   if (argc > 1 && strcmp(argv[1], "--selftest") == 0) return selftest();
   if (argc > 1 && strcmp(argv[1], "floor-relay") == 0) {
     int secs = argc > 2 ? atoi(argv[2]) : 5, batch = argc > 3 ? atoi(argv[3]) : BATCH;
@@ -1146,6 +1356,16 @@ int main(int argc, char **argv) {
     long n = argc > 2 ? atol(argv[2]) : 2000000;
     if (n < 1000 || n > 100000000) { fprintf(stderr, "usage: loadgen floor-srtp [iterations 1000-100000000]\n"); return 2; }
     return floor_srtp(n);
+  }
+  if (argc > 1) {
+    srtp_profile_used = NULL;
+    if (argc == 3 && strcmp(argv[1], "--srtp") == 0)
+      for (size_t i = 0; i < sizeof srtp_profiles / sizeof *srtp_profiles; i++)
+        if (strcmp(argv[2], srtp_profiles[i].arg) == 0) srtp_profile_used = &srtp_profiles[i];
+    if (!srtp_profile_used) {
+      fprintf(stderr, "usage: loadgen [--srtp gcm256|gcm128|sha1_80] | --selftest | floor-relay [seconds] [batch] | floor-srtp [iterations]\n");
+      return 2;
+    }
   }
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t c = i;
