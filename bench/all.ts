@@ -17,8 +17,9 @@ const scenarios: [string, string[]][] = quick
       ['cores', ['--steps', '100', '--seconds', '3']],
       ['signaling', ['--peers', '200', '--idle', '5']],
       ['browserJoin', ['--runs', '2']],
+      ['cipher', ['--subscribers', '50', '--seconds', '3', '--repeat', '1']],
     ]
-  : [['floors', []], ['fanout', []], ['latency', []], ['meeting', []], ['cores', []], ['signaling', []], ['browserJoin', []]];
+  : [['floors', []], ['fanout', []], ['latency', []], ['meeting', []], ['cores', []], ['signaling', []], ['browserJoin', []], ['cipher', []]];
 
 const failed: string[] = [];
 for (const [name, args] of scenarios) {

@@ -150,6 +150,22 @@ async function main(): Promise<void> {
     );
   }
 
+  const cipher = read<Meta & { subscribers: number; repeat: number; ratio: number; runs: Record<string, { us: number[]; cpu: number[]; lat: number[] }> }>('cipher');
+  if (cipher) {
+    block(8);
+    out.push('### 8. SRTP suite: HMAC-SHA1-80 against AES-256-GCM, side by side', '', stamp(cipher), `Fan-out 1 → ${cipher.subscribers}, alternating, ${cipher.repeat} runs each.`, '');
+    const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+    out.push(
+      md(
+        ['generator offers', 'worker µs / pkt (median)', 'runs', 'worker CPU % (median)'],
+        Object.entries(cipher.runs).map(([k, r]) => [k === 'gcm256' ? 'AEAD_AES_256_GCM' : 'AES_CM_128_HMAC_SHA1_80', n(med(r.us), 2), r.us.map((v) => v.toFixed(2)).join(', '), n(med(r.cpu))]),
+      ),
+      '',
+      `HMAC-SHA1-80 costs the worker **${cipher.ratio.toFixed(2)}×** what AES-256-GCM does per delivered packet.`,
+      '',
+    );
+  }
+
   const bj = read<Meta & { runs: number; p50Ms: number; p90Ms: number; minMs: number; maxMs: number }>('browserJoin');
   if (bj) {
     block(7);
