@@ -1,7 +1,7 @@
 /**
  * Every scenario, one after the other (each starts and stops its own server), then the report
  * into BENCHMARKS.md. Run: npm run bench   (= node scripts/build.mjs && node bench/run.mjs all)
- * Takes about 15 minutes on 2 cores. Pass --quick for a short pass that checks everything runs.
+ * Takes about 30 minutes on 2 cores (the ramps measure each step 3 times). Pass --quick for a short pass that checks everything runs.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -11,9 +11,9 @@ const runner = path.resolve(import.meta.dirname, '..', 'run.mjs');
 const scenarios: [string, string[]][] = quick
   ? [
       ['floors', ['--seconds', '1', '--repeat', '1']],
-      ['fanout', ['--steps', '10,100', '--seconds', '3']],
-      ['latency', ['--seconds', '5']],
-      ['meeting', ['--members', '4', '--seconds', '3']],
+      ['fanout', ['--steps', '10,100', '--seconds', '3', '--repeat', '1']],
+      ['latency', ['--seconds', '5', '--repeat', '1']],
+      ['meeting', ['--members', '4', '--seconds', '3', '--repeat', '1']],
       ['cores', ['--steps', '100', '--seconds', '3']],
       ['signaling', ['--peers', '200', '--idle', '5']],
       ['browserJoin', ['--runs', '2']],

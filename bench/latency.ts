@@ -5,12 +5,14 @@
  * delivered at ≤ 1 % loss when the ramp found the limit, else the last step's rate scaled to 100 %
  * of the worker's CPU.
  *
- * Run: node bench/run.mjs latency [--seconds 15]   (after `fanout`)
+ * Each load is measured `repeat` times in a fresh room; the table gives the medians.
+ *
+ * Run: node bench/run.mjs latency [--seconds 15] [--repeat 3]   (after `fanout`)
  * Loopback only; ports 3460 (HTTP) and 24600 (RTC).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { measure, openRoom, sample, sleep, windowStart } from './lib/fleet.js';
+import { measure, medianWindow, openRoom, sample, sleep, windowStart, type WindowResult } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { audioRate, defaultLayers } from './lib/participants.js';
 import { save, table } from './lib/results.js';
@@ -21,6 +23,7 @@ const flag = (name: string, def: string) => {
   return i > 0 ? (process.argv[i + 1] ?? def) : def;
 };
 const seconds = Math.min(60, Math.max(5, Number(flag('seconds', '15'))));
+const repeat = Math.min(9, Math.max(1, Number(flag('repeat', '3'))));
 const perSubscriber = audioRate + defaultLayers.at(-1)!.rate; // audio + the top layer
 
 function capacity(): { pps: number; how: string } {
@@ -41,16 +44,19 @@ async function main(): Promise<void> {
   try {
     for (const load of [10, 50]) {
       const n = Math.max(1, Math.round(((load / 100) * cap.pps) / perSubscriber));
-      process.stderr.write(`[latency] ${load} % load: ${n} subscribers…\n`);
-      const fleet = await openRoom(server, loadgen, `latency-${load}`, 1, n);
-      await sleep(3000);
-      const a = await windowStart(server, loadgen);
-      await sleep(seconds * 1000);
-      const b = await sample(server, loadgen);
-      const r = measure(a, b, [fleet]);
-      await fleet.close();
-      results.push({ loadPct: load, subscribers: n, ...r });
-      await sleep(1000);
+      const runs: WindowResult[] = [];
+      for (let i = 0; i < repeat; i++) {
+        process.stderr.write(`[latency] ${load} % load, run ${i + 1}/${repeat}: ${n} subscribers…\n`);
+        const fleet = await openRoom(server, loadgen, `latency-${load}-${i}`, 1, n);
+        await sleep(3000);
+        const a = await windowStart(server, loadgen);
+        await sleep(seconds * 1000);
+        const b = await sample(server, loadgen);
+        runs.push(measure(a, b, [fleet]));
+        await fleet.close();
+        await sleep(1000);
+      }
+      results.push({ loadPct: load, subscribers: n, ...medianWindow(runs) });
     }
   } finally {
     await loadgen.stop();
@@ -69,13 +75,13 @@ async function main(): Promise<void> {
       'max µs': r.latency.max,
     })),
   );
-  process.stdout.write(`saved ${save('latency', { seconds, capacityPps: cap.pps, capacityFrom: cap.how, results })}\n`);
+  process.stdout.write(`saved ${save('latency', { seconds, repeat, capacityPps: cap.pps, capacityFrom: cap.how, results })}\n`);
 }
 
 const deadline = setTimeout(() => {
-  console.error('latency: still running after 10 minutes, giving up');
+  console.error('latency: still running after 20 minutes, giving up');
   process.exit(2);
-}, 10 * 60_000);
+}, 20 * 60_000);
 main().then(
   () => clearTimeout(deadline),
   (err: unknown) => {

@@ -3,10 +3,12 @@
  * receiving everyone else (one peer, a send and a receive transport, as a browser). Per M: packets
  * delivered per second, loss, worker CPU per delivered packet, Node CPU, forwarding latency.
  *
- * Run: node bench/run.mjs meeting [--members 4,8,16,24] [--seconds 10]
+ * Each size is measured `repeat` times in a fresh room; the table gives the medians.
+ *
+ * Run: node bench/run.mjs meeting [--members 4,8,16,24] [--seconds 10] [--repeat 3]
  * Loopback only; ports 3450 (HTTP) and 24500 (RTC).
  */
-import { measure, openMeeting, sample, sleep, windowStart } from './lib/fleet.js';
+import { measure, medianWindow, openMeeting, sample, sleep, windowStart, type WindowResult } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer } from './lib/serverProcess.js';
@@ -17,6 +19,7 @@ const flag = (name: string, def: string) => {
 };
 const sizes = flag('members', '4,8,16,24').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 1 && n <= 100);
 const seconds = Math.min(60, Math.max(3, Number(flag('seconds', '10'))));
+const repeat = Math.min(9, Math.max(1, Number(flag('repeat', '3'))));
 
 async function main(): Promise<void> {
   const server = await startBenchServer({ workers: 1, httpPort: 3450, rtcPort: 24500 });
@@ -24,17 +27,22 @@ async function main(): Promise<void> {
   const results = [];
   try {
     for (const m of sizes) {
-      process.stderr.write(`[meeting] M=${m}: joining…\n`);
-      const fleet = await openMeeting(server, loadgen, `meeting-${m}`, m);
-      await sleep(3000);
-      const a = await windowStart(server, loadgen);
-      await sleep(seconds * 1000);
-      const b = await sample(server, loadgen);
-      const r = measure(a, b, [fleet]);
-      await fleet.close();
+      const runs: WindowResult[] = [];
+      for (let i = 0; i < repeat; i++) {
+        process.stderr.write(`[meeting] M=${m}, run ${i + 1}/${repeat}: joining…\n`);
+        const fleet = await openMeeting(server, loadgen, `meeting-${m}-${i}`, m);
+        await sleep(3000);
+        const a = await windowStart(server, loadgen);
+        await sleep(seconds * 1000);
+        const b = await sample(server, loadgen);
+        runs.push(measure(a, b, [fleet]));
+        await fleet.close();
+        await sleep(1000);
+      }
+      const r = medianWindow(runs);
       results.push({ members: m, ...r });
-      process.stderr.write(`[meeting] M=${m}: ${Math.round(r.deliveredPps)} pkt/s delivered, loss ${r.lossPct.toFixed(2)} %, worker ${r.workerCpuPct[0]!.toFixed(0)} %\n`);
-      await sleep(1000);
+      process.stderr.write(`[meeting] M=${m}: ${Math.round(r.deliveredPps)} pkt/s delivered, loss ${r.lossPct.toFixed(2)} %, worker ${r.workerCpuPct[0]!.toFixed(0)} % (medians)\n`);
+      save('meeting', { seconds, repeat, results }); // after every size: a later failure keeps what was measured
     }
   } finally {
     await loadgen.stop();
@@ -53,13 +61,13 @@ async function main(): Promise<void> {
       'latency p99 µs': r.latency.p99 ?? NaN,
     })),
   );
-  process.stdout.write(`saved ${save('meeting', { seconds, results })}\n`);
+  process.stdout.write(`saved ${save('meeting', { seconds, repeat, results })}\n`);
 }
 
 const deadline = setTimeout(() => {
-  console.error('meeting: still running after 10 minutes, giving up');
+  console.error('meeting: still running after 30 minutes, giving up');
   process.exit(2);
-}, 10 * 60_000);
+}, 30 * 60_000);
 main().then(
   () => clearTimeout(deadline),
   (err: unknown) => {

@@ -42,12 +42,12 @@ async function main(): Promise<void> {
   const charts: Parameters<typeof renderPngs>[0] = [];
   const stamp = (m: Meta) => `Measured ${m.date.slice(0, 10)} on ${m.machine.cores} × ${m.machine.cpu}, Node ${m.machine.node}, kernel ${m.machine.kernel}. Command: \`${m.command}\`.`;
 
-  const fanoutRaw = read<Meta & { seconds: number; results: (FanoutRow & { joinFailed?: string })[] }>('fanout');
+  const fanoutRaw = read<Meta & { seconds: number; repeat?: number; results: (FanoutRow & { joinFailed?: string })[] }>('fanout');
   const fanout = fanoutRaw && { ...fanoutRaw, results: fanoutRaw.results.filter((r) => r.joinFailed === undefined) };
   const saturatedAt = fanoutRaw?.results.find((r) => r.joinFailed !== undefined);
   if (fanout) {
     block(1);
-    out.push('### 1. Fan-out: one publisher to N subscribers (1 worker)', '', stamp(fanout), '');
+    out.push('### 1. Fan-out: one publisher to N subscribers (1 worker)', '', stamp(fanout), ...(fanout.repeat ? [`Medians of ${fanout.repeat} runs per N.`] : []), '');
     out.push(
       md(
         ['N', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'server Node CPU %', 'generator CPU %', 'generator µs / pkt', 'latency p50 µs', 'latency p99 µs'],
@@ -94,10 +94,10 @@ async function main(): Promise<void> {
     );
   }
 
-  const latency = read<Meta & { capacityPps: number; capacityFrom: string; results: (FanoutRow & { loadPct: number; subscribers: number; latency: { count: number; p50: number | null; p90: number | null; p99: number | null; max: number } })[] }>('latency');
+  const latency = read<Meta & { repeat?: number; capacityPps: number; capacityFrom: string; results: (FanoutRow & { loadPct: number; subscribers: number; latency: { count: number; p50: number | null; p90: number | null; p99: number | null; max: number } })[] }>('latency');
   if (latency) {
     block(3);
-    out.push('### 3. Added latency: audio forwarding delay under load', '', stamp(latency), `Capacity ${Math.round(latency.capacityPps)} pkt/s (${latency.capacityFrom}).`, '');
+    out.push('### 3. Added latency: audio forwarding delay under load', '', stamp(latency), `Capacity ${Math.round(latency.capacityPps)} pkt/s (${latency.capacityFrom}).${latency.repeat ? ` Medians of ${latency.repeat} runs.` : ''}`, '');
     out.push(
       md(
         ['load', 'subscribers', 'delivered pkt/s', 'worker CPU %', 'audio packets timed', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'],
@@ -107,10 +107,10 @@ async function main(): Promise<void> {
     );
   }
 
-  const meeting = read<Meta & { results: (FanoutRow & { members: number; ingressPps: number; latency: { p50: number | null; p99: number | null } })[] }>('meeting');
+  const meeting = read<Meta & { repeat?: number; results: (FanoutRow & { members: number; ingressPps: number; latency: { p50: number | null; p99: number | null } })[] }>('meeting');
   if (meeting) {
     block(2);
-    out.push('### 2. Meeting: M participants all publishing and receiving (1 worker)', '', stamp(meeting), '');
+    out.push('### 2. Meeting: M participants all publishing and receiving (1 worker)', '', stamp(meeting), ...(meeting.repeat ? [`Medians of ${meeting.repeat} runs per M.`] : []), '');
     out.push(
       md(
         ['M', 'in pkt/s', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / delivered pkt', 'server Node CPU %', 'latency p50 µs', 'latency p99 µs'],

@@ -142,3 +142,28 @@ export function measure(a: Sample, b: Sample, fleets: Fleet[]): WindowResult {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const mid = (v: number[]) => {
+  const s = v.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
+};
+
+/** Field by field, the median of repeated windows of the same step (the machine is noisy). */
+export function medianWindow(runs: WindowResult[]): WindowResult & { runs: number } {
+  const f = (get: (r: WindowResult) => number) => mid(runs.map(get));
+  const lat = (get: (l: LatencyStats) => number | null) => mid(runs.map((r) => get(r.latency) ?? NaN));
+  return {
+    runs: runs.length,
+    seconds: f((r) => r.seconds),
+    deliveredPps: f((r) => r.deliveredPps),
+    expectedPps: f((r) => r.expectedPps),
+    lossPct: f((r) => r.lossPct),
+    ingressPps: f((r) => r.ingressPps),
+    workerCpuPct: runs[0]!.workerCpuPct.map((_, i) => f((r) => r.workerCpuPct[i]!)),
+    nodeCpuPct: f((r) => r.nodeCpuPct),
+    generatorCpuPct: f((r) => r.generatorCpuPct),
+    workerUsPerPacket: f((r) => r.workerUsPerPacket),
+    generatorUsPerPacket: f((r) => r.generatorUsPerPacket),
+    latency: { count: f((r) => r.latency.count), p50: lat((l) => l.p50), p90: lat((l) => l.p90), p99: lat((l) => l.p99), max: lat((l) => l.max), miss: f((r) => r.latency.miss) },
+  };
+}
