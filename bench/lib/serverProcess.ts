@@ -51,6 +51,10 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       ...opts.env,
     },
   });
+  // A scenario that gives up (its deadline calls process.exit) must not leave the server running.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const httpUrl = `http://127.0.0.1:${opts.httpPort}`;
