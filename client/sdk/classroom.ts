@@ -244,8 +244,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
     } catch (err) {
       this.leaving = true; // not a dropped connection: no reconnecting
       this.socket.close(1000, 'join failed');
-      this.teardownMedia(true);
-      this.setState('disconnected');
+      this.stopForGood();
       throw err;
     }
     this.setState('connected');
@@ -420,9 +419,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
     this.leaving = true;
     if (this.socket.connected) await this.socket.request('leave', {}).catch(() => undefined);
     this.socket.close(1000, 'left');
-    this.teardownMedia(true);
-    this.session = undefined;
-    this.setState('disconnected');
+    this.stopForGood();
   }
 
   // ---- Joining and resuming ------------------------------------------------------------------
@@ -724,6 +721,13 @@ export class Classroom extends Emitter<ClassroomEvents> {
     if (this.peers.delete(peerId)) this.emit('peerLeft', peerId);
   }
 
+  /** Out of the class for good: no media, no session to resume, no reconnecting. */
+  private stopForGood(): void {
+    this.teardownMedia(true);
+    this.session = undefined;
+    this.setState('disconnected');
+  }
+
   private teardownMedia(stopTracks: boolean): void {
     clearInterval(this.reportTimer);
     for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
@@ -740,19 +744,14 @@ export class Classroom extends Emitter<ClassroomEvents> {
   // ---- Reconnecting --------------------------------------------------------------------------
 
   private onSocketClosed(code: number): void {
-    if (this.leaving && (code === closeCodes.removed || code === closeCodes.classEnded)) {
-      this.teardownMedia(true);
-      this.session = undefined;
-      this.setState('disconnected');
-      return;
-    }
-    if (this.leaving || this.reconnecting) return;
+    if (this.reconnecting) return;
     if (code === closeCodes.unauthorized || code === closeCodes.replaced || code === closeCodes.removed || code === closeCodes.classEnded) {
-      // Retrying cannot help: the token is bad, or this session continues in another tab.
-      this.teardownMedia(true);
-      this.setState('disconnected');
+      // Retrying cannot help: the token is bad, this session continues in another tab, or the
+      // teacher removed us or ended the class.
+      this.stopForGood();
       return;
     }
+    if (this.leaving) return;
     if (code === closeCodes.goingAway) this.session = undefined; // the room is gone: rejoin afresh
     void this.reconnect();
   }
@@ -776,9 +775,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
           if (this.socket.connected) this.socket.close(1000, 'retrying');
           // Locked, or removed and banned: retrying cannot help.
           if (err instanceof SignalingError && err.code === 'forbidden') {
-            this.teardownMedia(true);
-            this.session = undefined;
-            this.setState('disconnected');
+            this.stopForGood();
             return;
           }
         }

@@ -1,6 +1,8 @@
 import client from 'prom-client';
+import { qualityLevels } from '../../protocol/schema.js';
 import type { WorkerPool } from '../media/workerPool.js';
 import type { RecordingService } from '../recording/recordingService.js';
+import type { Peer } from '../rooms/peer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 
 /**
@@ -53,11 +55,10 @@ export class Metrics {
       });
     }
     gauge('sfu_peers_by_quality', 'Peers by network quality level and direction (unmeasured peers not counted)', ['direction', 'level'], (g) => {
-      const levels = ['good', 'fair', 'poor', 'lost'] as const;
       for (const direction of ['uplink', 'downlink'] as const) {
         const count = { good: 0, fair: 0, poor: 0, lost: 0 };
         for (const r of rooms.all()) for (const p of r.peers.values()) if (p.quality?.[direction]) count[p.quality[direction]]++;
-        for (const level of levels) g.set({ direction, level }, count[level]);
+        for (const level of qualityLevels) g.set({ direction, level }, count[level]);
       }
     });
     gauge('sfu_worker_cpu_ratio', 'Share of one core each worker used over the last sample', ['worker'], (g) => {
@@ -92,38 +93,33 @@ export class Metrics {
       g.set({ path: 'relay' }, viaRelay);
       g.set({ path: 'direct' }, direct);
     });
-    gauge('sfu_producer_packets', 'RTP packets received by producers of open rooms, and packets lost on the way in', ['type'], async (g) => {
-      let received = 0;
+    // Packet and loss counts summed over the RTP streams of every producer, or every consumer.
+    const packets = async (of: (p: Peer) => Iterable<{ getStats(): Promise<{ type: string; packetCount?: number; packetsLost?: number }[]> }>, type?: string) => {
+      let count = 0;
       let lost = 0;
       for (const r of rooms.all()) {
         for (const p of r.peers.values()) {
-          for (const pr of p.producers.values()) {
-            for (const s of await pr.getStats().catch(() => [])) {
-              received += s.packetCount ?? 0;
+          for (const x of of(p)) {
+            for (const s of await x.getStats().catch(() => [])) {
+              if (type && s.type !== type) continue;
+              count += s.packetCount ?? 0;
               lost += s.packetsLost ?? 0;
             }
           }
         }
       }
-      g.set({ type: 'received' }, received);
-      g.set({ type: 'lost' }, lost);
+      return { count, lost };
+    };
+    gauge('sfu_producer_packets', 'RTP packets received by producers of open rooms, and packets lost on the way in', ['type'], async (g) => {
+      const t = await packets((p) => p.producers.values());
+      g.set({ type: 'received' }, t.count);
+      g.set({ type: 'lost' }, t.lost);
     });
     gauge('sfu_consumer_packets', 'RTP packets sent by consumers of open rooms, and packets the receivers reported lost', ['type'], async (g) => {
-      let sent = 0;
-      let lost = 0;
-      for (const r of rooms.all()) {
-        for (const p of r.peers.values()) {
-          for (const c of p.consumers.values()) {
-            for (const s of await c.getStats().catch(() => [])) {
-              if (s.type !== 'outbound-rtp') continue;
-              sent += s.packetCount ?? 0;
-              lost += s.packetsLost ?? 0;
-            }
-          }
-        }
-      }
-      g.set({ type: 'sent' }, sent);
-      g.set({ type: 'lost' }, lost);
+      // A consumer's stats also carry its producer's (inbound-rtp): only the outbound stream counts.
+      const t = await packets((p) => p.consumers.values(), 'outbound-rtp');
+      g.set({ type: 'sent' }, t.count);
+      g.set({ type: 'lost' }, t.lost);
     });
   }
 }

@@ -31,5 +31,27 @@ export function damped(raw: QualityLevel | null, goodStreak: number, recovering:
   return goodStreak >= t.recoverSamples ? 'good' : 'fair';
 }
 
+/**
+ * One direction's recovery after a poor (or lost) level: `recovering` from then until
+ * `recoverSamples` good samples in a row. The downlink holds its video down while it recovers; the
+ * uplink reports at most fair (see `damped`).
+ */
+export class Recovery {
+  recovering = false;
+  goodStreak = 0;
+
+  observe(level: QualityLevel | null, t: Config['quality']): void {
+    if (level === 'poor' || level === 'lost') {
+      this.recovering = true;
+      this.goodStreak = 0;
+    } else if (level === 'good') {
+      this.goodStreak++;
+      if (this.goodStreak >= t.recoverSamples) this.recovering = false;
+    } else {
+      this.goodStreak = 0;
+    }
+  }
+}
+
 /** RTCP's fraction lost is 8 bits (0–255 of 256): as a percentage. */
 export const fractionToPct = (fraction: number) => (fraction / 256) * 100;

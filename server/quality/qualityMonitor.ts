@@ -13,7 +13,7 @@ const maxStreamsSampled = 4;
 /** A client report older than this no longer counts. */
 const reportMaxAgeMs = 15_000;
 
-type SendStats = { type: string; fractionLost: number; roundTripTime?: number; jitter?: number; mimeType?: string };
+type SendStats = { type: string; fractionLost: number; roundTripTime?: number; jitter?: number };
 
 /**
  * Samples every peer's transports, producers and consumers, computes its uplink and downlink
@@ -101,7 +101,8 @@ export class QualityMonitor {
     const send = [...peer.transports.values()].find((t) => t.appData.direction === 'send' && !t.closed);
     const down = qualityLevel({ lost: isLost(recv) && consumers.length > 0, rttMs: downRtt, lossPct: consumers.length ? downLoss : null }, this.cfg);
     const upRaw = qualityLevel({ lost: isLost(send) && producers.length > 0, rttMs: producers.length ? upRtt : null, lossPct: producers.length ? upLoss : null, limitedPct }, this.cfg);
-    const up = this.dampUplink(peer, upRaw);
+    peer.uplinkRecovery.observe(upRaw, this.cfg);
+    const up = damped(upRaw, peer.uplinkRecovery.goodStreak, peer.uplinkRecovery.recovering, this.cfg);
     const rtt = downRtt ?? upRtt;
     const q: NetworkQuality = {
       peerId: peer.id,
@@ -114,40 +115,15 @@ export class QualityMonitor {
       downlinkJitterMs: report?.jitterMs != null && consumers.length > 0 ? round1(report.jitterMs) : null,
       availableBitrate,
     };
-    await this.adapt(peer, down);
+    // Poor or lost: hold video down now; back up only after `recoverSamples` good rounds in a row.
+    peer.downlinkRecovery.observe(down, this.cfg);
+    await setDownlinkCapped(peer, peer.downlinkRecovery.recovering);
     const before = peer.quality;
     peer.quality = q;
     if (before?.uplink === q.uplink && before?.downlink === q.downlink) return;
     this.log.info({ room: room.id, peer: peer.id, uplink: q.uplink, downlink: q.downlink, rttMs: q.rttMs, uplinkLossPct: q.uplinkLossPct, downlinkLossPct: q.downlinkLossPct }, 'network quality changed');
     peer.notify('networkQuality', q);
     for (const t of room.peers.values()) if (t.role === 'teacher' && t !== peer) t.notify('networkQuality', q);
-  }
-
-  /** Poor or lost: hold video down now. Back up only after `recoverSamples` good rounds in a row. */
-  private async adapt(peer: Peer, down: NetworkQuality['downlink']): Promise<void> {
-    if (down === 'poor' || down === 'lost') {
-      peer.goodStreak = 0;
-      await setDownlinkCapped(peer, true);
-    } else if (down === 'good') {
-      peer.goodStreak++;
-      if (peer.downlinkCapped && peer.goodStreak >= this.cfg.recoverSamples) await setDownlinkCapped(peer, false);
-    } else {
-      peer.goodStreak = 0;
-    }
-  }
-
-  private dampUplink(peer: Peer, raw: NetworkQuality['uplink']): NetworkQuality['uplink'] {
-    if (raw === 'poor' || raw === 'lost') {
-      peer.uplinkRecovering = true;
-      peer.uplinkGoodStreak = 0;
-    } else if (raw === 'good') {
-      peer.uplinkGoodStreak++;
-    } else {
-      peer.uplinkGoodStreak = 0;
-    }
-    const level = damped(raw, peer.uplinkGoodStreak, peer.uplinkRecovering, this.cfg);
-    if (level === 'good') peer.uplinkRecovering = false;
-    return level;
   }
 
   /** A different slice of a long list each round, so every stream gets looked at. */

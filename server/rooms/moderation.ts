@@ -23,7 +23,7 @@ function target(room: Room, actor: Peer, peerId: string, what: string): Peer {
 }
 
 /** Every teacher action is logged with who did what to whom: the school's audit trail. */
-function audit(room: Room, actor: Peer, action: string, fields: Record<string, unknown> = {}): void {
+export function audit(room: Room, actor: Peer, action: string, fields: Record<string, unknown> = {}): void {
   room.log.info({ actor: actor.id, actorUser: actor.userId, action, ...fields }, 'moderation');
 }
 
@@ -69,8 +69,7 @@ export function setPolicy(room: Room, actor: Peer, change: Partial<RoomPolicy>):
 async function muteMic(room: Room, peer: Peer): Promise<boolean> {
   const mic = peer.producerBySource('mic');
   if (!mic || mic.paused) return false;
-  await mic.pause();
-  room.broadcast('producerPaused', { peerId: peer.id, producerId: mic.id }, peer);
+  await room.setProducerPaused(peer, mic.id, true);
   peer.notify('moderated', { action: 'muted', source: 'mic', producerId: mic.id });
   return true;
 }
@@ -117,10 +116,10 @@ export async function allowSpeak(room: Room, actor: Peer, peerId: string, allowe
 export function removePeer(room: Room, actor: Peer, peerId: string, reason: string | undefined): void {
   const peer = target(room, actor, peerId, 'remove');
   const why = reason?.trim() || 'removed by the teacher';
-  const banMs = room.limits.removeBanSec * 1000;
-  audit(room, actor, 'remove', { target: peer.id, targetUser: peer.userId, reason: why, banSeconds: banMs / 1000 });
-  room.bans.ban(room.id, peer.userId, banMs);
-  peer.notify('removed', { reason: why, banSeconds: Math.ceil(banMs / 1000) });
+  const banSeconds = room.limits.removeBanSec;
+  audit(room, actor, 'remove', { target: peer.id, targetUser: peer.userId, reason: why, banSeconds });
+  room.bans.ban(room.id, peer.userId, banSeconds * 1000);
+  peer.notify('removed', { reason: why, banSeconds });
   peer.sink?.close(closeCodes.removed, 'removed by the teacher');
   room.removePeer(peer, `removed by ${actor.id}: ${why}`);
 }

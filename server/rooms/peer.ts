@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import type { NetworkQuality, NotificationData, NotificationMethod, PeerInfo, ServerMethod, ServerRequestData } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
+import { Recovery } from '../quality/levels.js';
 import { RateLimiter } from '../util/rateLimiter.js';
 
 export type Source = 'mic' | 'cam' | 'screen';
@@ -60,12 +61,11 @@ export class Peer {
   quality: NetworkQuality | undefined;
   /** What the browser last reported of its sending: round trip and loss. */
   clientReport: { rttMs: number | null; lossPct: number | null; bandwidthLimitedPct: number | null; availableOutgoingBitrate: number | null; jitterMs: number | null; at: number } | undefined;
-  /** Video layers received are held down while the downlink is poor; good samples in a row since. */
+  /** Whether the video layers this peer receives are held down now (see quality/adaptation.ts). */
   downlinkCapped = false;
-  goodStreak = 0;
-  /** After a poor uplink, good samples in a row (its level climbs back through fair). */
-  uplinkRecovering = false;
-  uplinkGoodStreak = 0;
+  /** Each direction's recovery after a poor level (see QualityMonitor). */
+  readonly downlinkRecovery = new Recovery();
+  readonly uplinkRecovery = new Recovery();
 
   constructor(
     readonly id: string,

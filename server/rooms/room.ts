@@ -96,9 +96,8 @@ export class Room {
     if (banned > 0) throw forbidden(`removed from this class by the teacher; you may rejoin in ${Math.ceil(banned / 1000)} s`);
     const teacher = claims.role === 'teacher';
     if (this.policy.locked && !teacher) throw forbidden('the class is locked: no new participants');
-    const max = this.opts.limits.maxPeers;
-    if (this.peers.size >= max && !teacher) throw roomFull(`room ${this.id} is full (${max} participants)`);
     const l = this.opts.limits;
+    if (this.peers.size >= l.maxPeers && !teacher) throw roomFull(`room ${this.id} is full (${l.maxPeers} participants)`);
     const peer = new Peer(randomUUID(), randomBytes(24).toString('base64url'), claims, sink, new RateLimiter(l.chatRatePerSec, l.chatBurst));
     this.broadcast('peerJoined', { peer: peer.info() });
     this.peers.set(peer.id, peer);

@@ -247,7 +247,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
   async endClass(ctx) {
     const { room, peer } = joined(ctx);
     moderation.requireTeacher(peer, 'end the class');
-    room.log.info({ actor: peer.id, actorUser: peer.userId, action: 'endClass' }, 'moderation');
+    moderation.audit(room, peer, 'endClass');
     // After the answer, so that the teacher's client hears it before its socket closes.
     ctx.afterReply(() => room.close(`the class was ended by ${peer.name}`, { ended: true }));
     return ok;
