@@ -10,11 +10,8 @@
 import { chromium } from 'playwright-core';
 import { median, percentile, save, table } from './lib/results.js';
 import { startBenchServer } from './lib/serverProcess.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const runs = Math.min(50, Math.max(1, Number(flag('runs', '10'))));
 
 // Marks, in the page's own clock, the first WebSocket open and the first frame of any remote video.
@@ -74,15 +71,4 @@ async function main(): Promise<void> {
   process.stdout.write(`saved ${save('browserJoin', result)}\n`);
 }
 
-const deadline = setTimeout(() => {
-  console.error('browserJoin: still running after 5 minutes, giving up');
-  process.exit(2);
-}, 5 * 60_000);
-main().then(
-  () => clearTimeout(deadline),
-  (err: unknown) => {
-    clearTimeout(deadline);
-    console.error('browserJoin failed:', err);
-    process.exitCode = 1;
-  },
-);
+runScenario('browserJoin', 5, main);

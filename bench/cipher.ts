@@ -7,15 +7,12 @@
  * Run: node bench/run.mjs cipher [--subscribers 400] [--seconds 8] [--repeat 3]
  * Loopback only; ports 3480 (HTTP) and 24900 (RTC).
  */
-import { measure, openRoom, sample, sleep, windowStart } from './lib/fleet.js';
+import { measureWindow, openRoom, sleep } from './lib/fleet.js';
 import { Loadgen, type SrtpProfile } from './lib/loadgen.js';
 import { median, save, table } from './lib/results.js';
 import { startBenchServer } from './lib/serverProcess.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const subscribers = Math.min(2000, Math.max(1, Number(flag('subscribers', '400'))));
 const seconds = Math.min(60, Math.max(3, Number(flag('seconds', '8'))));
 const repeat = Math.min(9, Math.max(1, Number(flag('repeat', '3'))));
@@ -31,11 +28,7 @@ async function main(): Promise<void> {
         const loadgen = await Loadgen.start({ srtp });
         try {
           const fleet = await openRoom(server, loadgen, `cipher-${srtp}-${i}`, 1, subscribers);
-          await sleep(3000);
-          const a = await windowStart(server, loadgen);
-          await sleep(seconds * 1000);
-          const b = await sample(server, loadgen);
-          const r = measure(a, b, [fleet]);
+          const r = await measureWindow(server, loadgen, [fleet], seconds);
           await fleet.close();
           const slot = (runs[srtp] ??= { us: [], cpu: [], lat: [] });
           slot.us.push(r.workerUsPerPacket);
@@ -58,15 +51,4 @@ async function main(): Promise<void> {
   process.stdout.write(`saved ${save('cipher', { subscribers, seconds, repeat, runs, ratio })}\n`);
 }
 
-const deadline = setTimeout(() => {
-  console.error('cipher: still running after 15 minutes, giving up');
-  process.exit(2);
-}, 15 * 60_000);
-main().then(
-  () => clearTimeout(deadline),
-  (err: unknown) => {
-    clearTimeout(deadline);
-    console.error('cipher failed:', err);
-    process.exitCode = 1;
-  },
-);
+runScenario('cipher', 15, main);

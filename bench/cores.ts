@@ -8,16 +8,13 @@
  * Run: node bench/run.mjs cores [--steps 100,200,400,600,800,1000,1200] [--seconds 8]
  * Loopback only; ports 3420/3421 (HTTP) and 24200 (RTC).
  */
-import { openRoom, measure, sample, sleep, windowStart, type Fleet } from './lib/fleet.js';
+import { type Fleet, measureWindow, openRoom, sleep } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { signToken } from './lib/participants.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer, type BenchServer } from './lib/serverProcess.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const steps = flag('steps', '100,200,400,600,800,1000,1200')
   .split(',')
   .map(Number)
@@ -49,11 +46,7 @@ async function ramp(workers: number, httpPort: number) {
         break;
       }
       const placement = await workersOf(server, names);
-      await sleep(3000);
-      const a = await windowStart(server, loadgen);
-      await sleep(seconds * 1000);
-      const b = await sample(server, loadgen);
-      const r = measure(a, b, fleets);
+      const r = await measureWindow(server, loadgen, fleets, seconds);
       for (const f of fleets) await f.close();
       rows.push({ workers, perRoom: n, placement, ...r });
       process.stderr.write(`[cores] ${workers}w N=${n}: ${Math.round(r.deliveredPps)} pkt/s, loss ${r.lossPct.toFixed(2)} %, workers ${r.workerCpuPct.map((c) => c.toFixed(0)).join('/')} % (rooms on workers ${placement.join(',')})\n`);
@@ -78,15 +71,4 @@ async function main(): Promise<void> {
   process.stdout.write(`saved ${save('cores', { seconds, oneWorker: one, twoWorkers: two, bestOne: b1, bestTwo: b2, scaling: b2 / b1 })}\n`);
 }
 
-const deadline = setTimeout(() => {
-  console.error('cores: still running after 25 minutes, giving up');
-  process.exit(2);
-}, 25 * 60_000);
-main().then(
-  () => clearTimeout(deadline),
-  (err: unknown) => {
-    clearTimeout(deadline);
-    console.error('cores failed:', err);
-    process.exitCode = 1;
-  },
-);
+runScenario('cores', 25, main);

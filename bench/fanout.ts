@@ -8,15 +8,12 @@
  * Run: node bench/run.mjs fanout [--steps 10,50,100,200,400,600,800,1000,1200,1600] [--seconds 10] [--repeat 3]
  * (needs dist/: `node scripts/build.mjs`). Loopback only; ports 3410 (HTTP) and 24100 (RTC).
  */
-import { medianWindow, openRoom, measure, sample, sleep, windowStart, type WindowResult } from './lib/fleet.js';
+import { measureWindow, medianWindow, openRoom, sleep, type WindowResult } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer } from './lib/serverProcess.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const steps = flag('steps', '10,50,100,200,400,600,800,1000,1200,1600')
   .split(',')
   .map(Number)
@@ -45,11 +42,7 @@ async function main(): Promise<void> {
           results.push({ subscribers: n, joinFailed: (err as Error).message });
           break ramp;
         }
-        await sleep(warmupMs);
-        const a = await windowStart(server, loadgen);
-        await sleep(seconds * 1000);
-        const b = await sample(server, loadgen);
-        runs.push(measure(a, b, [fleet]));
+        runs.push(await measureWindow(server, loadgen, [fleet], seconds, warmupMs));
         await fleet.close();
         await sleep(1000); // the previous room's transports close
       }
@@ -78,15 +71,4 @@ async function main(): Promise<void> {
   process.stdout.write(`saved ${save('fanout', { seconds, repeat, results })}\n`);
 }
 
-const deadline = setTimeout(() => {
-  console.error('fanout: still running after 40 minutes, giving up');
-  process.exit(2);
-}, 40 * 60_000);
-main().then(
-  () => clearTimeout(deadline),
-  (err: unknown) => {
-    clearTimeout(deadline);
-    console.error('fanout failed:', err);
-    process.exitCode = 1;
-  },
-);
+runScenario('fanout', 40, main);

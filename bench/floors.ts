@@ -9,11 +9,8 @@
  */
 import { floorRelay, floorSrtp } from './lib/loadgen.js';
 import { median, save, table } from './lib/results.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const seconds = Math.min(60, Math.max(1, Number(flag('seconds', '5'))));
 const repeat = Math.min(9, Math.max(1, Number(flag('repeat', '3'))));
 
@@ -59,7 +56,4 @@ async function main(): Promise<void> {
   process.stdout.write(`saved ${save('floors', { seconds, repeat, openssl: srtpRuns[0]!.openssl, srtp, relay })}\n`);
 }
 
-main().catch((err: unknown) => {
-  console.error('floors failed:', err);
-  process.exitCode = 1;
-});
+runScenario('floors', 15, main);

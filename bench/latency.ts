@@ -12,16 +12,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { measure, medianWindow, openRoom, sample, sleep, windowStart, type WindowResult } from './lib/fleet.js';
+import { measureWindow, medianWindow, openRoom, sleep, type WindowResult } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { audioRate, defaultLayers } from './lib/participants.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer } from './lib/serverProcess.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const seconds = Math.min(60, Math.max(5, Number(flag('seconds', '15'))));
 const repeat = Math.min(9, Math.max(1, Number(flag('repeat', '3'))));
 const perSubscriber = audioRate + defaultLayers.at(-1)!.rate; // audio + the top layer
@@ -48,11 +45,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < repeat; i++) {
         process.stderr.write(`[latency] ${load} % load, run ${i + 1}/${repeat}: ${n} subscribers…\n`);
         const fleet = await openRoom(server, loadgen, `latency-${load}-${i}`, 1, n);
-        await sleep(3000);
-        const a = await windowStart(server, loadgen);
-        await sleep(seconds * 1000);
-        const b = await sample(server, loadgen);
-        runs.push(measure(a, b, [fleet]));
+        runs.push(await measureWindow(server, loadgen, [fleet], seconds));
         await fleet.close();
         await sleep(1000);
       }
@@ -78,15 +71,4 @@ async function main(): Promise<void> {
   process.stdout.write(`saved ${save('latency', { seconds, repeat, capacityPps: cap.pps, capacityFrom: cap.how, results })}\n`);
 }
 
-const deadline = setTimeout(() => {
-  console.error('latency: still running after 20 minutes, giving up');
-  process.exit(2);
-}, 20 * 60_000);
-main().then(
-  () => clearTimeout(deadline),
-  (err: unknown) => {
-    clearTimeout(deadline);
-    console.error('latency failed:', err);
-    process.exitCode = 1;
-  },
-);
+runScenario('latency', 20, main);

@@ -8,15 +8,12 @@
  * Run: node bench/run.mjs meeting [--members 4,8,16,24] [--seconds 10] [--repeat 3]
  * Loopback only; ports 3450 (HTTP) and 24500 (RTC).
  */
-import { measure, medianWindow, openMeeting, sample, sleep, windowStart, type WindowResult } from './lib/fleet.js';
+import { measureWindow, medianWindow, openMeeting, sleep, type WindowResult } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer } from './lib/serverProcess.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const sizes = flag('members', '4,8,16,24').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 1 && n <= 100);
 const seconds = Math.min(60, Math.max(3, Number(flag('seconds', '10'))));
 const repeat = Math.min(9, Math.max(1, Number(flag('repeat', '3'))));
@@ -31,11 +28,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < repeat; i++) {
         process.stderr.write(`[meeting] M=${m}, run ${i + 1}/${repeat}: joining…\n`);
         const fleet = await openMeeting(server, loadgen, `meeting-${m}-${i}`, m);
-        await sleep(3000);
-        const a = await windowStart(server, loadgen);
-        await sleep(seconds * 1000);
-        const b = await sample(server, loadgen);
-        runs.push(measure(a, b, [fleet]));
+        runs.push(await measureWindow(server, loadgen, [fleet], seconds));
         await fleet.close();
         await sleep(1000);
       }
@@ -64,15 +57,4 @@ async function main(): Promise<void> {
   process.stdout.write(`saved ${save('meeting', { seconds, repeat, results })}\n`);
 }
 
-const deadline = setTimeout(() => {
-  console.error('meeting: still running after 30 minutes, giving up');
-  process.exit(2);
-}, 30 * 60_000);
-main().then(
-  () => clearTimeout(deadline),
-  (err: unknown) => {
-    clearTimeout(deadline);
-    console.error('meeting failed:', err);
-    process.exitCode = 1;
-  },
-);
+runScenario('meeting', 30, main);

@@ -15,11 +15,8 @@ import path from 'node:path';
 import { openRoom, sleep } from './lib/fleet.js';
 import { Loadgen } from './lib/loadgen.js';
 import { startBenchServer } from './lib/serverProcess.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const subscribers = Math.min(200, Math.max(1, Number(flag('subscribers', '20'))));
 const seconds = Math.min(120, Math.max(5, Number(flag('seconds', '20'))));
 const repo = path.resolve(import.meta.dirname, '..', '..');
@@ -55,7 +52,4 @@ async function main(): Promise<void> {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
-main().catch((err: unknown) => {
-  console.error('profile failed:', err);
-  process.exitCode = 1;
-});
+runScenario('profile', 15, main);

@@ -11,11 +11,8 @@ import WebSocket from 'ws';
 import { signToken } from './lib/participants.js';
 import { percentile, save, table } from './lib/results.js';
 import { cpuMs, rssMiB, startBenchServer, type BenchServer } from './lib/serverProcess.js';
+import { flag, runScenario } from './lib/cli.js';
 
-const flag = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? def) : def;
-};
 const counts = flag('peers', '1000,5000').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n <= 10_000);
 const rate = Math.min(2000, Math.max(1, Number(flag('rate', '200'))));
 const idleSec = Math.min(120, Math.max(5, Number(flag('idle', '20'))));
@@ -133,15 +130,4 @@ async function main(): Promise<void> {
   process.stdout.write(`saved ${save('signaling', { roomSize, idleSec, results })}\n`);
 }
 
-const deadline = setTimeout(() => {
-  console.error('signaling: still running after 10 minutes, giving up');
-  process.exit(2);
-}, 10 * 60_000);
-main().then(
-  () => clearTimeout(deadline),
-  (err: unknown) => {
-    clearTimeout(deadline);
-    console.error('signaling failed:', err);
-    process.exitCode = 1;
-  },
-);
+runScenario('signaling', 10, main);

@@ -100,6 +100,15 @@ export interface WindowResult {
   latency: LatencyStats;
 }
 
+/** A warm-up (joins settle, layers ramp), then one measurement window of `seconds`. */
+export async function measureWindow(server: BenchServer, loadgen: Loadgen, fleets: Fleet[], seconds: number, warmupMs = 3000): Promise<WindowResult> {
+  await sleep(warmupMs);
+  const a = await windowStart(server, loadgen);
+  await sleep(seconds * 1000);
+  const b = await sample(server, loadgen);
+  return measure(a, b, fleets);
+}
+
 /** Compares two samples: counts are taken from the generator, CPU from /proc. */
 export function measure(a: Sample, b: Sample, fleets: Fleet[]): WindowResult {
   // The generator's own clock: the counts come from it.
