@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../server/config/schema.js';
-import { damped, fractionToPct, qualityLevel } from '../../server/quality/levels.js';
+import { Recovery, damped, fractionToPct, qualityLevel } from '../../server/quality/levels.js';
 
 const t = defaultConfig.quality;
 
@@ -24,6 +24,22 @@ describe('network quality levels', () => {
     expect(damped('good', t.recoverSamples, true, t)).toBe('good');
     expect(damped('good', 0, false, t)).toBe('good');
     expect(damped('poor', 5, true, t)).toBe('poor');
+  });
+
+  it('a direction recovers after recoverSamples good samples in a row; fair or unmeasured restarts the count', () => {
+    const r = new Recovery();
+    r.observe('good', t);
+    expect(r.recovering).toBe(false);
+    r.observe('poor', t);
+    expect(r.recovering).toBe(true);
+    for (let i = 1; i < t.recoverSamples; i++) r.observe('good', t);
+    r.observe('fair', t);
+    for (let i = 1; i < t.recoverSamples; i++) r.observe('good', t);
+    expect(r.recovering).toBe(true);
+    r.observe('good', t);
+    expect(r.recovering).toBe(false);
+    r.observe('lost', t);
+    expect(r.recovering).toBe(true);
   });
 
   it("reads RTCP's 8-bit fraction lost as a percentage", () => {
