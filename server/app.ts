@@ -36,6 +36,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     listenIp: config.rtc.listenIp,
     announcedAddress: config.rtc.announcedAddress,
     basePort: config.rtc.basePort,
+    internalPorts: [config.rtc.internalMinPort, config.rtc.internalMaxPort],
     logLevel: config.workers.logLevel,
     loadSampleMs: config.workers.loadSampleMs,
     logger,

@@ -25,6 +25,12 @@ export const configSchema = z
       announcedAddress: z.string().min(1).optional(),
       /** Worker i listens on UDP and TCP port basePort + i. */
       basePort: port,
+      /**
+       * Ports the workers bind on 127.0.0.1 only: pipes between a room's routers and the
+       * recording transports. Never exposed; kept away from every other range.
+       */
+      internalMinPort: port,
+      internalMaxPort: port,
     }),
     workers: z.object({
       count: z.number().int().min(1).max(256),
@@ -55,6 +61,11 @@ export const configSchema = z
       maxPeers: z.number().int().min(1).max(10_000),
       /** Peers publishing at least one source per room; teachers are let publish beyond it. */
       maxPublishers: z.number().int().min(1).max(10_000),
+      /**
+       * Consumers one router of a room should carry before new participants go to a router on
+       * another worker (the room's producers are piped there). Beyond one core's worth.
+       */
+      routerMaxConsumers: z.number().int().min(1).max(1_000_000),
       /** A peer the teacher removed may not rejoin the room with the same user id for this long. */
       removeBanSec: z.number().int().min(0).max(7 * 86_400),
       /** The room policy a new room starts with (the teacher may change it). */
@@ -148,6 +159,12 @@ export const configSchema = z
     if (overlaps(r.minPort, r.maxPort, c.rtc.basePort, rtcLast) || overlaps(r.minPort, r.maxPort, t.relayMinPort, t.relayMaxPort)) {
       ctx.addIssue({ code: 'custom', path: ['recording', 'minPort'], message: 'recording ports overlap the RTC or TURN relay ports' });
     }
+    const { internalMinPort: i1, internalMaxPort: i2 } = c.rtc;
+    if (i2 - i1 < 15) {
+      ctx.addIssue({ code: 'custom', path: ['rtc', 'internalMinPort'], message: 'the internal port range needs at least 16 ports' });
+    } else if (overlaps(i1, i2, c.rtc.basePort, rtcLast) || overlaps(i1, i2, t.relayMinPort, t.relayMaxPort) || overlaps(i1, i2, r.minPort, r.maxPort)) {
+      ctx.addIssue({ code: 'custom', path: ['rtc', 'internalMinPort'], message: 'the internal ports overlap the RTC, TURN relay or recording ports' });
+    }
     const q = c.quality;
     if (q.fairRttMs > q.poorRttMs || q.fairLossPct > q.poorLossPct || q.fairLimitedPct > q.poorLimitedPct) {
       ctx.addIssue({ code: 'custom', path: ['quality', 'fairRttMs'], message: 'the fair thresholds must not exceed the poor ones' });
@@ -163,7 +180,7 @@ export type Config = z.infer<typeof configSchema>;
 export const defaultConfig: Config = {
   // Loopback by default: a development server is not exposed until someone says so.
   http: { host: '127.0.0.1', port: 3000, headersTimeoutMs: 10_000 },
-  rtc: { listenIp: '127.0.0.1', basePort: 40000 },
+  rtc: { listenIp: '127.0.0.1', basePort: 40000, internalMinPort: 47000, internalMaxPort: 47999 },
   workers: { count: os.availableParallelism(), logLevel: 'warn', loadSampleMs: 2000 },
   log: { level: 'info' },
   auth: { devTokenTtlSec: 3600 },
@@ -179,6 +196,8 @@ export const defaultConfig: Config = {
   rooms: {
     maxPeers: 100,
     maxPublishers: 50,
+    // About 40 % of one core at a class's typical ~50 packets/s per consumer (BENCHMARKS.md: ~100k/s per worker).
+    routerMaxConsumers: 800,
     removeBanSec: 600,
     joinMuted: true,
     studentsMayUnmute: true,
@@ -222,6 +241,8 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_RTC_LISTEN_IP', path: ['rtc', 'listenIp'], kind: 'string', allowed: 'an IPv4 or IPv6 address' },
   { name: 'SFU_ANNOUNCED_ADDRESS', path: ['rtc', 'announcedAddress'], kind: 'string', allowed: 'the public IP or host name clients reach' },
   { name: 'SFU_RTC_BASE_PORT', path: ['rtc', 'basePort'], kind: 'int', allowed: 'an integer from 1 to 65535 (worker i uses base + i)' },
+  { name: 'SFU_RTC_INTERNAL_MIN_PORT', path: ['rtc', 'internalMinPort'], kind: 'int', allowed: 'an integer from 1 to 65535' },
+  { name: 'SFU_RTC_INTERNAL_MAX_PORT', path: ['rtc', 'internalMaxPort'], kind: 'int', allowed: 'an integer from 1 to 65535' },
   { name: 'SFU_WORKERS', path: ['workers', 'count'], kind: 'int', allowed: 'an integer from 1 to 256 (default: number of cores)' },
   { name: 'SFU_WORKER_LOG_LEVEL', path: ['workers', 'logLevel'], kind: 'string', allowed: 'debug, warn, error or none' },
   { name: 'SFU_WORKER_LOAD_SAMPLE_MS', path: ['workers', 'loadSampleMs'], kind: 'int', allowed: 'an integer from 100 to 60000' },
@@ -238,6 +259,7 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_RATE_LIMIT_BURST', path: ['signaling', 'rateLimitBurst'], kind: 'int', allowed: 'an integer from 1 to 100000' },
   { name: 'SFU_ROOM_MAX_PEERS', path: ['rooms', 'maxPeers'], kind: 'int', allowed: 'an integer from 1 to 10000' },
   { name: 'SFU_ROOM_MAX_PUBLISHERS', path: ['rooms', 'maxPublishers'], kind: 'int', allowed: 'an integer from 1 to 10000' },
+  { name: 'SFU_ROOM_ROUTER_MAX_CONSUMERS', path: ['rooms', 'routerMaxConsumers'], kind: 'int', allowed: 'an integer from 1 to 1000000' },
   { name: 'SFU_REMOVE_BAN_SEC', path: ['rooms', 'removeBanSec'], kind: 'int', allowed: 'an integer from 0 to 604800' },
   { name: 'SFU_STUDENTS_JOIN_MUTED', path: ['rooms', 'joinMuted'], kind: 'bool', allowed: 'true or false' },
   { name: 'SFU_STUDENTS_MAY_UNMUTE', path: ['rooms', 'studentsMayUnmute'], kind: 'bool', allowed: 'true or false' },

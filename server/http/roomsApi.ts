@@ -39,6 +39,8 @@ function summary(room: Room) {
   return {
     id: room.id,
     worker: room.host.index,
+    // A class past SFU_ROOM_ROUTER_MAX_CONSUMERS spans several workers, the first one above.
+    routers: room.routers.all.map((rr) => ({ worker: rr.host.index, peers: rr.peers, consumers: rr.consumers })),
     peers: peers.length,
     publishers: peers.filter((p) => p.producers.size > 0).length,
     recording: room.recording?.active ? room.recording.meta.id : null,

@@ -9,6 +9,8 @@ export interface WorkerPoolOptions {
   announcedAddress?: string | undefined;
   /** Worker i's WebRtcServer listens on UDP and TCP port basePort + i. */
   basePort: number;
+  /** Ports a worker binds on loopback for pipe and plain transports (its rtcMinPort..rtcMaxPort). */
+  internalPorts: [number, number];
   logLevel: types.WorkerLogLevel;
   loadSampleMs: number;
   logger: Logger;
@@ -90,8 +92,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
    * its time on; sampled CPU catches what the counts miss (e.g. simulcast layers, bitrates).
    */
   leastLoaded(): PoolWorker {
-    const live = this.workers.filter((w) => !w.worker.died && !w.worker.closed);
-    if (live.length === 0) throw new Error('no live mediasoup worker');
+    const best = this.leastLoadedExcept(new Set());
+    if (!best) throw new Error('no live mediasoup worker');
+    return best;
+  }
+
+  /** The least loaded live worker whose index is not in `exclude` (a room spreading out). */
+  leastLoadedExcept(exclude: ReadonlySet<number>): PoolWorker | undefined {
+    const live = this.workers.filter((w) => !w.worker.died && !w.worker.closed && !exclude.has(w.index));
+    if (live.length === 0) return undefined;
     const score = (w: PoolWorker): number =>
       w.load.consumers + w.load.transports + 5 * w.load.routers + 100 * w.load.cpu;
     return live.reduce((best, w) => (score(w) < score(best) ? w : best));
@@ -125,7 +134,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   private async spawn(index: number): Promise<Slot> {
     const { listenIp, announcedAddress, basePort, logLevel } = this.opts;
     const port = basePort + index;
-    const worker = await mediasoup.createWorker({ logLevel, appData: { index } });
+    const [rtcMinPort, rtcMaxPort] = this.opts.internalPorts;
+    const worker = await mediasoup.createWorker({ logLevel, rtcMinPort, rtcMaxPort, appData: { index } });
     let webRtcServer: types.WebRtcServer;
     try {
       const info = { ip: listenIp, port, ...(announcedAddress ? { announcedIp: announcedAddress } : {}) };

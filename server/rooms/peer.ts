@@ -3,6 +3,7 @@ import type { NetworkQuality, NotificationData, NotificationMethod, PeerInfo, Se
 import type { TokenClaims } from '../auth/tokens.js';
 import { Recovery } from '../quality/levels.js';
 import { RateLimiter } from '../util/rateLimiter.js';
+import type { RoomRouter } from './roomRouters.js';
 
 export type Source = 'mic' | 'cam' | 'screen';
 export type Direction = 'send' | 'recv';
@@ -51,6 +52,8 @@ export class Peer {
   readonly consumers = new Map<string, types.Consumer<ConsumerData>>();
   /** Producer ids with a consumer being created, so two triggers do not consume twice. */
   readonly consuming = new Set<string>();
+  /** The room's router its transports live on (set at its first transport). */
+  home: RoomRouter | undefined;
   graceTimer: NodeJS.Timeout | undefined;
   closed = false;
   /** When the hand went up (ms since the epoch), or null. */

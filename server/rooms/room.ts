@@ -5,7 +5,6 @@ import type { TokenClaims } from '../auth/tokens.js';
 import type { Config } from '../config/schema.js';
 import { badRequest, conflict, forbidden, notFound, roomFull } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { mediaCodecs } from '../media/codecs.js';
 import type { PoolWorker } from '../media/workerPool.js';
 import type { Recording } from '../recording/recording.js';
 import { applyLayers, consumerPriority } from '../quality/adaptation.js';
@@ -13,6 +12,7 @@ import { RateLimiter } from '../util/rateLimiter.js';
 import type { BanList } from './banList.js';
 import { ChatLog } from './chatLog.js';
 import { Peer, type ConsumerData, type Direction, type PeerSink, type ProducerData, type Source } from './peer.js';
+import { RoomRouters, type RoomRouter, type WorkerChooser } from './roomRouters.js';
 
 export interface RoomOptions {
   /** Sizes, chat limits and the policy a new room starts with. */
@@ -23,6 +23,8 @@ export interface RoomOptions {
   logger: Logger;
   /** A transport's DTLS failed ('dtls') or its ICE got disconnected ('ice'), for metrics. */
   onTransportFailure?: (kind: 'dtls' | 'ice') => void;
+  /** Where a room too big for one router opens its next one (the least loaded other worker). */
+  chooseWorker: WorkerChooser;
   /** Called once the room has closed (empty, or its worker died). */
   onClose: (room: Room) => void;
 }
@@ -32,9 +34,9 @@ const sourceKind: Record<Source, 'audio' | 'video'> = { mic: 'audio', cam: 'vide
 const maxTransportsPerDirection = 2;
 
 /**
- * One class: a router on one worker, its peers, and the rules that tie their media together
- * (who consumes what). Every mediasoup object of the room hangs off the router, so closing the
- * router releases all of it.
+ * One class: its routers (one, or one per worker for a class bigger than a core; see
+ * RoomRouters), its peers, and the rules that tie their media together (who consumes what).
+ * Every mediasoup object of the room hangs off its routers, so closing them releases all of it.
  */
 export class Room {
   readonly peers = new Map<string, Peer>();
@@ -48,15 +50,23 @@ export class Room {
   activeSpeaker: string | null = null;
   /** Users whose microphone this room has seen: only a student's first one starts muted. */
   private readonly micUsers = new Set<string>();
+  /** Placements in progress (a client may ask for its send and receive transports at once). */
+  private readonly homing = new Map<Peer, Promise<RoomRouter>>();
+  readonly routers: RoomRouters;
+  /** The room's first router (speaker observer, recordings) and its worker. */
+  readonly router: types.Router;
+  readonly host: PoolWorker;
 
   private constructor(
     readonly id: string,
-    readonly host: PoolWorker,
-    readonly router: types.Router,
+    routers: RoomRouters,
     private readonly speakerObserver: types.ActiveSpeakerObserver,
     private readonly opts: RoomOptions,
   ) {
-    this.log = opts.logger.child({ room: id, worker: host.index });
+    this.routers = routers;
+    this.router = routers.primary.router;
+    this.host = routers.primary.host;
+    this.log = opts.logger.child({ room: id, worker: this.host.index });
     const l = opts.limits;
     this.policy = { locked: false, joinMuted: l.joinMuted, studentsMayUnmute: l.studentsMayUnmute, maxScreenShares: l.maxScreenShares };
     this.chat = new ChatLog(l.chatHistory, l.chatMaxLength);
@@ -65,7 +75,7 @@ export class Room {
       this.activeSpeaker = peerId;
       this.broadcast('activeSpeaker', { peerId });
     });
-    router.on('workerclose', () => this.close('media worker closed'));
+    this.router.on('workerclose', () => this.close('media worker closed'));
   }
 
   get limits(): Config['rooms'] {
@@ -77,9 +87,19 @@ export class Room {
   }
 
   static async create(id: string, host: PoolWorker, opts: RoomOptions): Promise<Room> {
-    const router = await host.worker.createRouter({ mediaCodecs, appData: { roomId: id } });
-    const speakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
-    const room = new Room(id, host, router, speakerObserver, opts);
+    // The routers' events need the room, which needs the routers first.
+    const made: { room?: Room } = {};
+    const routers = await RoomRouters.open(host, {
+      roomId: id,
+      maxConsumers: opts.limits.routerMaxConsumers,
+      chooseWorker: opts.chooseWorker,
+      logger: opts.logger.child({ room: id }),
+      onAdded: (rr) => made.room?.pipeAllTo(rr),
+      onLost: (rr) => made.room?.dropPeersOn(rr),
+    });
+    const speakerObserver = await routers.primary.router.createActiveSpeakerObserver({ interval: 300 });
+    const room = new Room(id, routers, speakerObserver, opts);
+    made.room = room;
     room.log.info('room opened');
     return room;
   }
@@ -133,6 +153,7 @@ export class Room {
   removePeer(peer: Peer, reason: string): void {
     if (!this.peers.delete(peer.id)) return;
     peer.close();
+    this.leaveHome(peer);
     this.log.info({ peer: peer.id, reason }, 'peer left');
     this.broadcast('peerLeft', { peerId: peer.id });
     if (this.activeSpeaker === peer.id) {
@@ -157,13 +178,83 @@ export class Room {
       peer.close();
     }
     this.peers.clear();
-    this.router.close();
+    this.routers.close();
     this.log.info({ reason }, 'room closed');
     this.opts.onClose(this);
   }
 
   broadcast<M extends NotificationMethod>(method: M, data: NotificationData<M>, except?: Peer): void {
     for (const p of this.peers.values()) if (p !== except) p.notify(method, data);
+  }
+
+  // ---- Routers ------------------------------------------------------------------------------
+
+  /** The router this peer's transports go on, chosen when it asks for its first transport. */
+  private async homeOf(peer: Peer): Promise<RoomRouter> {
+    if (peer.home) return peer.home;
+    let pending = this.homing.get(peer);
+    if (!pending) {
+      pending = this.routers.place((rr) => this.projectedConsumers(rr));
+      this.homing.set(peer, pending);
+      // Registered before any caller's await, so it runs first: the peer has its home, or gives
+      // the place back if it left meanwhile.
+      pending.then(
+        (rr) => {
+          this.homing.delete(peer);
+          if (peer.closed) this.routers.release(rr);
+          else peer.home = rr;
+        },
+        () => this.homing.delete(peer),
+      );
+    }
+    const home = await pending;
+    if (peer.closed) throw notFound('peer left');
+    return home;
+  }
+
+  private leaveHome(peer: Peer): void {
+    if (!peer.home) return;
+    this.routers.release(peer.home);
+    peer.home = undefined;
+  }
+
+  /** What `rr`'s peers will consume once they receive everyone else's producers. */
+  private projectedConsumers(rr: RoomRouter): number {
+    let producers = 0;
+    for (const p of this.peers.values()) producers += p.producers.size;
+    let n = 0;
+    for (const p of this.peers.values()) if (p.home === rr) n += producers - p.producers.size;
+    return n;
+  }
+
+  /** Resolves whether `producer` can now be consumed on `to` (piped there if it lives elsewhere). */
+  private pipeTo(producer: types.Producer<ProducerData>, owner: Peer, to: RoomRouter): Promise<boolean> {
+    const from = owner.home;
+    if (!from || producer.closed) return Promise.resolve(false);
+    return this.routers.pipe(producer, from, to).then(
+      () => true,
+      (err: unknown) => {
+        if (!producer.closed && !this.closed) this.log.warn({ err, producer: producer.id, from: from.host.index, to: to.host.index }, 'could not pipe producer to another router');
+        return false;
+      },
+    );
+  }
+
+  /** A new router of the room gets every producer there is. */
+  private pipeAllTo(rr: RoomRouter): void {
+    for (const owner of this.peers.values()) {
+      for (const producer of owner.producers.values()) void this.pipeTo(producer, owner, rr);
+    }
+  }
+
+  /** A router other than the first went with its worker: its peers reconnect and are placed anew. */
+  private dropPeersOn(rr: RoomRouter): void {
+    for (const peer of [...this.peers.values()]) {
+      if (peer.home !== rr) continue;
+      peer.home = undefined; // nothing to release: the router is gone
+      peer.sink?.close(closeCodes.goingAway, 'media worker failed; reconnect to continue');
+      this.removePeer(peer, 'media worker failed');
+    }
   }
 
   // ---- Transports ----------------------------------------------------------------------------
@@ -174,8 +265,9 @@ export class Room {
     if (same.length >= maxTransportsPerDirection) {
       throw conflict(`already ${same.length} ${direction} transports; close one first (closeTransport)`);
     }
-    const transport = await this.router.createWebRtcTransport<{ direction: Direction }>({
-      webRtcServer: this.host.webRtcServer,
+    const home = await this.homeOf(peer);
+    const transport = await home.router.createWebRtcTransport<{ direction: Direction }>({
+      webRtcServer: home.host.webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
@@ -237,6 +329,8 @@ export class Room {
     });
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
+    // Piped at once to every other router of the room, so that its consumers there need not wait.
+    for (const rr of this.routers.all) if (rr !== peer.home) void this.pipeTo(producer, peer, rr);
     // Only while the peer and the room stay (a dying worker closes the router first): when they
     // go, the client keeps its tracks to publish again wherever it rejoins.
     producer.on('transportclose', () => {
@@ -244,7 +338,10 @@ export class Room {
     });
     if (req.source === 'mic') this.micUsers.add(peer.userId);
     if (producer.kind === 'audio') {
-      await this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
+      // The observer sits on the first router: it hears another router's producer through its pipe.
+      if (await this.pipeTo(producer, peer, this.routers.primary)) {
+        await this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
+      }
     }
     this.log.info({ peer: peer.id, producer: producer.id, source: req.source, simulcast: producer.type }, 'producer created');
     return producer;
@@ -255,7 +352,9 @@ export class Room {
     for (const peer of this.peers.values()) {
       if (peer !== owner) void this.consume(peer, owner, producer);
     }
-    this.recording?.addProducer(owner, producer);
+    const recording = this.recording;
+    // Recordings consume on the first router.
+    if (recording) void this.pipeTo(producer, owner, this.routers.primary).then((ok) => ok && recording.addProducer(owner, producer));
   }
 
   producerOf(peer: Peer, producerId: string): types.Producer<ProducerData> {
@@ -301,16 +400,19 @@ export class Room {
    */
   private async consume(peer: Peer, owner: Peer, producer: types.Producer<ProducerData>): Promise<void> {
     const transport = peer.recvTransport();
-    if (!transport || !peer.rtpCapabilities || !peer.sink || producer.closed) return;
+    const home = peer.home;
+    if (!transport || !home || !peer.rtpCapabilities || !peer.sink || producer.closed) return;
     if (peer.consuming.has(producer.id)) return;
     for (const c of peer.consumers.values()) if (c.producerId === producer.id) return;
-    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
-      this.log.warn({ peer: peer.id, producer: producer.id }, 'peer cannot consume producer (codecs)');
-      return;
-    }
     peer.consuming.add(producer.id);
     let consumer: types.Consumer<ConsumerData>;
     try {
+      // A producer from another router is consumed through its pipe to this peer's router.
+      if (!(await this.pipeTo(producer, owner, home)) || producer.closed || transport.closed) return;
+      if (!home.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
+        this.log.warn({ peer: peer.id, producer: producer.id }, 'peer cannot consume producer (codecs)');
+        return;
+      }
       consumer = await transport.consume<ConsumerData>({
         producerId: producer.id,
         rtpCapabilities: peer.rtpCapabilities,

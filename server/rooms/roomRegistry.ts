@@ -15,7 +15,7 @@ export class RoomRegistry {
 
   constructor(
     private readonly pool: WorkerPool,
-    private readonly opts: Omit<RoomOptions, 'onClose' | 'bans'>,
+    private readonly opts: Omit<RoomOptions, 'onClose' | 'bans' | 'chooseWorker'>,
     private readonly log: Logger,
   ) {
     pool.on('workerDied', ({ index }) => {
@@ -46,6 +46,7 @@ export class RoomRegistry {
       pending = Room.create(id, this.pool.leastLoaded(), {
         ...this.opts,
         bans: this.bans,
+        chooseWorker: (exclude) => this.pool.leastLoadedExcept(exclude),
         onClose: (room) => {
           if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
         },

@@ -15,7 +15,7 @@ let browser: Browser;
 let page: Awaited<ReturnType<typeof serveClientPage>>;
 
 beforeAll(async () => {
-  pool = await WorkerPool.start({ count: 1, listenIp: '127.0.0.1', basePort: 21400, logLevel: 'warn', loadSampleMs: 1000, logger: testLogger });
+  pool = await WorkerPool.start({ count: 1, listenIp: '127.0.0.1', basePort: 21400, internalPorts: [47000, 47999], logLevel: 'warn', loadSampleMs: 1000, logger: testLogger });
   page = await serveClientPage();
   browser = await launchChromium();
 });

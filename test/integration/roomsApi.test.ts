@@ -46,6 +46,8 @@ describe('GET /api/rooms', () => {
     expect((admin.body.rooms as object[]).find((r) => (r as { id: string }).id === 'algebra')).toEqual({
       id: 'algebra',
       worker: 0,
+      // Only the student has a transport, hence a place on a router; nobody consumes yet.
+      routers: [{ worker: 0, peers: 1, consumers: 0 }],
       peers: 2,
       publishers: 1,
       recording: null,

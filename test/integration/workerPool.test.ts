@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 function start(count: number): Promise<WorkerPool> {
-  return WorkerPool.start({ count, listenIp: '127.0.0.1', basePort, logLevel: 'warn', loadSampleMs: 200, logger: testLogger });
+  return WorkerPool.start({ count, listenIp: '127.0.0.1', basePort, internalPorts: [47000, 47999], logLevel: 'warn', loadSampleMs: 200, logger: testLogger });
 }
 
 async function listenPorts(w: PoolWorker): Promise<{ udp: number[]; tcp: number[] }> {

@@ -21,7 +21,7 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c.http).toEqual({ host: '127.0.0.1', port: 3000, headersTimeoutMs: 10_000 });
     expect(c.workers.count).toBe(os.availableParallelism());
-    expect(c.rtc).toEqual({ listenIp: '127.0.0.1', basePort: 40000 });
+    expect(c.rtc).toEqual({ listenIp: '127.0.0.1', basePort: 40000, internalMinPort: 47000, internalMaxPort: 47999 });
   });
 
   it('takes every documented override from the environment', () => {
@@ -31,6 +31,8 @@ describe('configuration', () => {
       SFU_RTC_LISTEN_IP: '0.0.0.0',
       SFU_ANNOUNCED_ADDRESS: 'sfu.example.org',
       SFU_RTC_BASE_PORT: '50000',
+      SFU_RTC_INTERNAL_MIN_PORT: '51000',
+      SFU_RTC_INTERNAL_MAX_PORT: '51099',
       SFU_WORKERS: '3',
       SFU_LOG_LEVEL: 'debug',
       SFU_WORKER_LOG_LEVEL: 'error',
@@ -39,7 +41,7 @@ describe('configuration', () => {
       SFU_TLS_KEY: '/etc/hostname',
     });
     expect(c.http).toEqual({ host: '0.0.0.0', port: 8080, tlsCert: '/etc/hostname', tlsKey: '/etc/hostname', headersTimeoutMs: 10_000 });
-    expect(c.rtc).toEqual({ listenIp: '0.0.0.0', announcedAddress: 'sfu.example.org', basePort: 50000 });
+    expect(c.rtc).toEqual({ listenIp: '0.0.0.0', announcedAddress: 'sfu.example.org', basePort: 50000, internalMinPort: 51000, internalMaxPort: 51099 });
     expect(c.workers).toMatchObject({ count: 3, logLevel: 'error' });
     expect(c.log.level).toBe('debug');
     expect(c.shutdownTimeoutMs).toBe(5000);
@@ -57,6 +59,8 @@ describe('configuration', () => {
     ['missing file', { SFU_TLS_CERT: '/nope.pem', SFU_TLS_KEY: '/etc/hostname' }, 'SFU_TLS_CERT="/nope.pem": file not found'],
     ['wildcard without announced address', { SFU_RTC_LISTEN_IP: '0.0.0.0' }, 'SFU_ANNOUNCED_ADDRESS="(default)": required when'],
     ['ports past 65535', { SFU_RTC_BASE_PORT: '65535', SFU_WORKERS: '2' }, 'SFU_RTC_BASE_PORT="65535": base port + worker count'],
+    ['internal ports over the recording ports', { SFU_RTC_INTERNAL_MIN_PORT: '46900', SFU_RTC_INTERNAL_MAX_PORT: '47100' }, 'SFU_RTC_INTERNAL_MIN_PORT="46900": the internal ports overlap'],
+    ['too few internal ports', { SFU_RTC_INTERNAL_MIN_PORT: '47000', SFU_RTC_INTERNAL_MAX_PORT: '47001' }, 'needs at least 16 ports'],
   ])('rejects %s with a message naming the variable', (_what, env, message) => {
     const problems = problemsFor(env);
     expect(problems.join('\n')).toContain(message);

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/app.js';
+import type { Room } from '../../server/rooms/room.js';
+import type { RoomRouter } from '../../server/rooms/roomRouters.js';
+import { waitFor } from '../helpers/serverProcess.js';
+import { startTestServer } from '../helpers/testServer.js';
+import { opusRtpParameters, vp8RtpParameters, WsClient } from '../helpers/wsClient.js';
+
+// A room spread over two workers, spoken to over the protocol against the real server: with the
+// threshold at 2 consumers, the third participant lands on a router in the other worker, and the
+// room's producers are piped between them. Media through the pipes in real browsers is in
+// test/e2e/roomSpread.test.ts.
+let server: RunningServer;
+const port = 3352;
+const base = `ws://127.0.0.1:${port}/ws`;
+
+beforeAll(async () => {
+  server = await startTestServer({
+    SFU_HTTP_PORT: String(port),
+    SFU_RTC_BASE_PORT: '24000',
+    SFU_WORKERS: '2',
+    SFU_ROOM_ROUTER_MAX_CONSUMERS: '2',
+    SFU_RATE_LIMIT_PER_SEC: '10000',
+    SFU_RATE_LIMIT_BURST: '10000',
+  });
+});
+afterAll(async () => server?.close());
+
+let ssrc = 9000;
+const clients: WsClient[] = [];
+afterAll(() => clients.forEach((c) => c.close()));
+
+interface Joined {
+  c: WsClient;
+  peerId: string;
+  sendId: string;
+  recvId: string;
+}
+
+async function joinFully(room: string, user: string, role: 'teacher' | 'student' = 'student'): Promise<Joined> {
+  const c = await WsClient.connect(`${base}?token=${await server.tokens.sign({ room, sub: user, name: user, role }, 600)}`);
+  clients.push(c);
+  const join = await c.ok<{ peerId: string; routerRtpCapabilities: unknown }>('join');
+  await c.ok('setRtpCapabilities', { rtpCapabilities: join.routerRtpCapabilities });
+  const recvId = (await c.ok<{ id: string }>('createTransport', { direction: 'recv' })).id;
+  const sendId = (await c.ok<{ id: string }>('createTransport', { direction: 'send' })).id;
+  return { c, peerId: join.peerId, sendId, recvId };
+}
+
+const produce = (p: Joined, kind: 'audio' | 'video') =>
+  p.c
+    .ok<{ producerId: string }>('produce', {
+      transportId: p.sendId,
+      kind,
+      source: kind === 'audio' ? 'mic' : 'cam',
+      rtpParameters: kind === 'audio' ? opusRtpParameters(ssrc++) : vp8RtpParameters(ssrc++),
+    })
+    .then((r) => r.producerId);
+
+/** The consumer id `p` was offered for `producerId` (waits for the server's newConsumer). */
+const consumerFor = (p: Joined, producerId: string) =>
+  waitFor(() => p.c.serverRequests.find((r) => r.method === 'newConsumer' && r.data.producerId === producerId)?.data.id as string | undefined, 5000, `newConsumer for ${producerId}`);
+const notified = (p: Joined, method: string, consumerId: string) =>
+  waitFor(() => p.c.notifications.some((n) => n.method === method && (n.data as { consumerId?: string }).consumerId === consumerId), 5000, `${method} for ${consumerId}`);
+const homeOf = (room: Room, p: Joined) => room.peers.get(p.peerId)!.home!;
+/** The producers (own and piped) a router holds, from the worker's own dump. */
+const producersOn = async (rr: RoomRouter) => (await rr.router.dump()).mapProducerIdConsumerIds.map((e) => e.key).sort();
+
+/** Teacher and student A on the first router; student B overflows to the second worker. */
+async function spreadRoom(name: string) {
+  const t = await joinFully(name, 't', 'teacher');
+  const mic = await produce(t, 'audio');
+  const cam = await produce(t, 'video');
+  const a = await joinFully(name, 'a');
+  await consumerFor(a, cam);
+  const b = await joinFully(name, 'b');
+  const room = server.rooms.get(name)!;
+  return { room, t, a, b, mic, cam };
+}
+
+describe('a room spread over two workers', () => {
+  it('places participants past the threshold on another worker and pipes every producer both ways', async () => {
+    const { room, t, a, b, mic, cam } = await spreadRoom('spread');
+    const [first, second] = room.routers.all;
+    expect(room.routers.all).toHaveLength(2);
+    expect(first!.host.index).not.toBe(second!.host.index);
+    expect(homeOf(room, t)).toBe(first);
+    expect(homeOf(room, a)).toBe(first);
+    expect(homeOf(room, b)).toBe(second);
+    // Both routers were made from the same codecs: the capabilities every client got hold.
+    expect(second!.router.rtpCapabilities).toEqual(first!.router.rtpCapabilities);
+
+    // B consumes the teacher's producers through pipes on its own router.
+    const bMic = await consumerFor(b, mic);
+    const bCam = await consumerFor(b, cam);
+    expect(await producersOn(second!)).toEqual([mic, cam].sort());
+    const bRecv = await room.peers.get(b.peerId)!.transports.get(b.recvId)!.dump();
+    expect(bRecv.consumerIds.sort()).toEqual([bMic, bCam].sort());
+
+    // B's own microphone reaches the teacher and A on the first router.
+    const bAudio = await produce(b, 'audio');
+    await consumerFor(t, bAudio);
+    await consumerFor(a, bAudio);
+    expect(await producersOn(first!)).toContain(bAudio);
+
+    // Pausing and resuming the teacher's camera reaches B across the pipe.
+    await t.c.ok('pauseProducer', { producerId: cam });
+    await notified(b, 'consumerPaused', bCam);
+    await t.c.ok('resumeProducer', { producerId: cam });
+    await notified(b, 'consumerResumed', bCam);
+
+    // Closing the camera closes its pipe: B's consumer ends and the second router no longer has it.
+    await t.c.ok('closeProducer', { producerId: cam });
+    await notified(b, 'consumerClosed', bCam);
+    await waitFor(async () => !(await producersOn(second!)).includes(cam), 3000, 'pipe producer closed');
+
+    // B, the only one on the second router, leaves: its producer's pipe goes, the others hear it,
+    // and the router (with its pipe transports on both sides) closes.
+    const tConsumerOfB = await consumerFor(t, bAudio);
+    await b.c.ok('leave');
+    await notified(t, 'consumerClosed', tConsumerOfB);
+    expect(room.routers.all).toEqual([first]);
+    expect(second!.router.closed).toBe(true);
+    const dump = await first!.router.dump();
+    expect(await producersOn(first!)).toEqual([mic]);
+    // Only the four WebRTC transports of T and A remain: the pipe transport went with its pair.
+    expect(dump.transportIds.sort()).toEqual([t.sendId, t.recvId, a.sendId, a.recvId].sort());
+    expect(dump.mapProducerIdConsumerIds.find((e) => e.key === mic)?.values).toHaveLength(1);
+    expect(first!.consumers).toBe(1); // A's consumer of the teacher's microphone
+
+    // Only the microphone is left: a newcomer fits on the first router (1 consumer), the next
+    // one (2 projected) opens a router on the other worker again and gets the microphone there.
+    const c = await joinFully('spread', 'c');
+    expect(homeOf(room, c)).toBe(first);
+    const d = await joinFully('spread', 'd');
+    const third = homeOf(room, d);
+    expect(third).not.toBe(first);
+    await consumerFor(d, mic);
+    for (const p of [t, a, c, d]) await p.c.ok('leave');
+    expect(server.rooms.get('spread')).toBeUndefined();
+    expect(third.router.closed && first!.router.closed).toBe(true);
+  });
+
+  it('a worker of the second router dying drops only the peers on it; the room goes on', async () => {
+    const { room, t, a, b, mic } = await spreadRoom('spread-death');
+    const second = homeOf(room, b);
+    await consumerFor(b, mic);
+    process.kill(second.host.worker.pid, 'SIGKILL');
+    // B is told to reconnect (1001: the SDK rejoins afresh); the others stay.
+    expect((await b.c.closed).code).toBe(1001);
+    await waitFor(() => t.c.notifications.some((n) => n.method === 'peerLeft' && (n.data as { peerId: string }).peerId === b.peerId), 5000, 'peerLeft');
+    expect(room.closed).toBe(false);
+    expect(room.routers.all).toHaveLength(1);
+    expect(room.peers.has(t.peerId) && room.peers.has(a.peerId)).toBe(true);
+    // The pool replaces the worker; a newcomer is placed on it and receives the teacher's audio.
+    await waitFor(() => server.pool.workers.every((w) => !w.worker.died), 10_000, 'replacement worker');
+    const d = await joinFully('spread-death', 'd');
+    await consumerFor(d, mic);
+    expect(room.routers.all).toHaveLength(2);
+    for (const p of [t, a, d]) await p.c.ok('leave');
+  });
+});
