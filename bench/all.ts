@@ -15,11 +15,12 @@ const scenarios: [string, string[]][] = quick
       ['latency', ['--seconds', '5', '--repeat', '1']],
       ['meeting', ['--members', '4', '--seconds', '3', '--repeat', '1']],
       ['cores', ['--steps', '100', '--seconds', '3']],
+      ['spread', ['--steps', '100', '--seconds', '3']],
       ['signaling', ['--peers', '200', '--idle', '5']],
       ['browserJoin', ['--runs', '2']],
       ['cipher', ['--subscribers', '50', '--seconds', '3', '--repeat', '1']],
     ]
-  : [['floors', []], ['fanout', []], ['latency', []], ['meeting', []], ['cores', []], ['signaling', []], ['browserJoin', []], ['cipher', []]];
+  : [['floors', []], ['fanout', []], ['latency', []], ['meeting', []], ['cores', []], ['spread', []], ['signaling', []], ['browserJoin', []], ['cipher', []]];
 
 const failed: string[] = [];
 for (const [name, args] of scenarios) {
