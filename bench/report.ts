@@ -120,17 +120,39 @@ async function main(): Promise<void> {
     );
   }
 
-  const cores = read<Meta & { bestOne: number; bestTwo: number; scaling: number; oneWorker: (FanoutRow & { workers: number; perRoom: number })[]; twoWorkers: (FanoutRow & { workers: number; perRoom: number })[] }>('cores');
+  type CoresRow = FanoutRow & { workers: number; perRoom: number; generatorCpuPctEach?: number[] };
+  interface CoresRamp {
+    workers: number;
+    generators: number;
+    rows: CoresRow[];
+    best: number;
+    bestPerRoom: number | null;
+    saturated: boolean;
+    scaling: number | null;
+  }
+  const cores = read<Meta & { bestOne: number; bestTwo: number; scaling: number | null; oneWorker: CoresRow[]; twoWorkers: CoresRow[]; ramps?: CoresRamp[]; complete?: boolean; generators?: string }>('cores');
   if (cores) {
     block(5);
-    out.push('### 5. Cores: 1 worker against 2 workers (one room on each)', '', stamp(cores), '');
+    // Results from before --workers hold oneWorker and twoWorkers only.
+    const ramps: CoresRamp[] = cores.ramps ?? [
+      { workers: 1, generators: 1, rows: cores.oneWorker, best: cores.bestOne, bestPerRoom: null, saturated: true, scaling: 1 },
+      { workers: 2, generators: 1, rows: cores.twoWorkers, best: cores.bestTwo, bestPerRoom: null, saturated: true, scaling: cores.scaling },
+    ];
+    const counts = ramps.filter((r) => r.workers > 1).map((r) => r.workers);
+    out.push(`### 5. Cores: 1 worker against ${counts.length > 0 ? counts.join(', ') : 'more'} workers (one room on each)`, '', stamp(cores), '');
+    if (cores.generators === 'room') out.push('Each room has its own load generator process; generator CPU is given per generator.', '');
+    if (cores.complete === false) out.push('**The run did not finish:** the worker counts below are those it measured.', '');
     out.push(
       md(
-        ['workers', 'subscribers per room', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'generator CPU %'],
-        [...cores.oneWorker, ...cores.twoWorkers].map((r) => [r.workers, r.perRoom, Math.round(r.deliveredPps), n(r.lossPct, 2), r.workerCpuPct.map((c) => c.toFixed(0)).join(' / '), n(r.workerUsPerPacket, 2), n(r.generatorCpuPct)]),
+        ['workers', 'subscribers per room', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'server Node CPU %', 'generator CPU %'],
+        ramps.flatMap((rp) => rp.rows).map((r) => [r.workers, r.perRoom, Math.round(r.deliveredPps), n(r.lossPct, 2), r.workerCpuPct.map((c) => c.toFixed(0)).join(' / '), n(r.workerUsPerPacket, 2), n(r.nodeCpuPct), r.generatorCpuPctEach ? r.generatorCpuPctEach.map((c) => c.toFixed(0)).join(' / ') : n(r.generatorCpuPct)]),
       ),
       '',
-      `Best at ≤ 1 % loss: 1 worker ${Math.round(cores.bestOne)} pkt/s, 2 workers ${Math.round(cores.bestTwo)} pkt/s: **${cores.scaling.toFixed(2)}×**.`,
+      'Best at ≤ 1 % loss: ' +
+        ramps
+          .map((r) => `${r.workers} worker${r.workers > 1 ? 's' : ''} ${Math.round(r.best)} pkt/s${r.workers > 1 ? ` (**${r.scaling === null ? '–' : r.scaling.toFixed(2)}×**, ideal ${r.workers}×)` : ''}${r.saturated ? '' : ' (never past 1 % loss: a floor)'}`)
+          .join(', ') +
+        '.',
       '',
     );
   }
