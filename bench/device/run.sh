@@ -23,10 +23,13 @@ OUT=${OUT:-./device-out}
 mkdir -p "$OUT/results"
 OUT=$(cd "$OUT" && pwd)
 BUNDLE=${BUNDLE:-$root/.devbundle/sfu-bench.tar.xz}
-# Where it unpacks: /tmp, unless /tmp is mounted noexec (then beside the bundle).
+# Where it unpacks: /tmp, unless /tmp is mounted noexec or has less than ~400 MB free (then
+# beside the bundle).
 if [ -z "${DEV_DIR:-}" ]; then
   DEV_DIR=/tmp/sfu-bench
-  if awk '$2 == "/tmp" && $4 ~ /(^|,)noexec(,|$)/ { found = 1 } END { exit !found }' /proc/mounts 2>/dev/null; then
+  tmp_free=$(df -Pk /tmp 2>/dev/null | awk 'NR == 2 { print $4 }')
+  if awk '$2 == "/tmp" && $4 ~ /(^|,)noexec(,|$)/ { found = 1 } END { exit !found }' /proc/mounts 2>/dev/null ||
+    { [ -n "$tmp_free" ] && [ "$tmp_free" -lt 400000 ] 2>/dev/null; }; then
     DEV_DIR=$(dirname "$BUNDLE")/run
   fi
 fi
