@@ -20,7 +20,7 @@ version=$(node -p "require('$ms_dir/package.json').version")
 # What decides the binary: the mediasoup version, the meson options, the patches, the shims and the
 # libsrtp build. (This script's own logging does not, so editing it does not force a rebuild.)
 meson_opts=(--wrap-mode=nodownload --buildtype=release -Db_ndebug=true -Dms_disable_liburing=true)
-key=$( { echo "$version ${meson_opts[*]}"; find "$here/patches" "$here/shims" "$here/build-libsrtp.sh" -type f \
+key=$( { echo "$version ${meson_opts[*]}"; find "$here/patches" "$here/patches-libsrtp" "$here/shims" "$here/build-libsrtp.sh" -type f \
   | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16)
 cached="$cache_root/mediasoup-worker/$version-$key/mediasoup-worker"
 dest="$ms_dir/worker/out/Release/mediasoup-worker"
