@@ -6,11 +6,14 @@
  * delivered rates is what spreading a room buys. Unlike `cores` (one room per worker), this pays
  * for the pipes and for one publisher feeding several workers.
  *
+ * The subscribers are shared out over one load generator per worker in use (a generator is one
+ * core, and one would cap two workers on a fast machine).
+ *
  * Run: node bench/run.mjs spread [--workers 2] [--steps 200,400,600,800,1000,1200] [--seconds 8]
  * Loopback only; ports 3490 (HTTP) and 24300 (RTC).
  */
-import { measureWindow, openRoom, sleep } from './lib/fleet.js';
-import { Loadgen } from './lib/loadgen.js';
+import { openRoom, sleep } from './lib/fleet.js';
+import { addSubscribers, measureWindowAll, startGenerators, stopGenerators } from './lib/generators.js';
 import { signToken } from './lib/participants.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer, type BenchServer } from './lib/serverProcess.js';
@@ -42,28 +45,29 @@ async function ramp(workers: number) {
     // Each subscriber consumes 2 producers: a router takes N/workers subscribers before the next opens.
     const threshold = Math.max(1, Math.ceil((2 * n) / workers));
     const server = await startBenchServer({ workers, httpPort: 3490, rtcPort: 24300, env: { SFU_ROOM_ROUTER_MAX_CONSUMERS: String(threshold) } });
-    const loadgen = await Loadgen.start();
+    const gens = await startGenerators(workers);
     try {
       process.stderr.write(`[spread] ${workers} worker(s), 1 -> ${n}: joining…\n`);
       const room = `spread-${workers}w-${n}`;
-      let fleet;
+      const fleet = await openRoom(server, gens[0]!, room, 1, 0);
       try {
-        fleet = await openRoom(server, loadgen, room, 1, n);
+        for (const [g, gen] of gens.entries()) await addSubscribers(server, gen, fleet, room, Math.floor(n / gens.length) + (g < n % gens.length ? 1 : 0));
       } catch (err) {
         process.stderr.write(`[spread] ${workers}w N=${n}: could not join everyone (${(err as Error).message}): saturated\n`);
+        await fleet.close();
         break;
       }
       const routers = await routersOf(server, room);
-      const r = await measureWindow(server, loadgen, [fleet], seconds);
+      const r = await measureWindowAll(server, gens, [fleet], seconds);
       await fleet.close();
       rows.push({ workers, subscribers: n, routers, ...r });
       process.stderr.write(
         `[spread] ${workers}w N=${n}: ${Math.round(r.deliveredPps)} pkt/s, loss ${r.lossPct.toFixed(2)} %, workers ${r.workerCpuPct.map((c) => c.toFixed(0)).join('/')} %, ` +
-          `routers ${routers.map((x) => `w${x.worker}:${x.peers}`).join(' ')}, generator ${r.generatorCpuPct.toFixed(0)} %\n`,
+          `routers ${routers.map((x) => `w${x.worker}:${x.peers}`).join(' ')}, generators ${r.generatorCpuPctEach.map((c) => c.toFixed(0)).join('/')} %\n`,
       );
       if (r.lossPct > 1) break;
     } finally {
-      await loadgen.stop();
+      await stopGenerators(gens);
       await server.stop();
     }
     await sleep(500);

@@ -115,7 +115,8 @@ export async function measureWindowAll(server: BenchServer, gens: Loadgen[], fle
 /** Adds `count` subscribers to a room that exists (openRoom with 0 subscribers), `batch` joining at a time. */
 export async function addSubscribers(server: BenchServer, loadgen: Loadgen, fleet: Fleet, room: string, count: number, batch = 20): Promise<void> {
   for (let i = 0; i < count; i += batch) {
-    const names = Array.from({ length: Math.min(batch, count - i) }, (_, j) => `${room}-s${i + j}`);
+    // Numbered after whoever is in the fleet already (several generators fill one room).
+    const names = Array.from({ length: Math.min(batch, count - i) }, (_, j) => `${room}-s${fleet.subscribers.length + j}`);
     const joined = await Promise.allSettled(
       names.map(async (name) => startSubscriber({ wsUrl: server.wsUrl, token: await signToken(server.secret, { room, sub: name, name, role: 'student' }, 3600), loadgen, name })),
     );
