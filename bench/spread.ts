@@ -39,9 +39,9 @@ async function routersOf(server: BenchServer, room: string): Promise<RouterInfo[
   return list.find((r) => r.id === room)?.routers ?? [];
 }
 
-async function ramp(workers: number) {
+async function ramp(workers: number, from = 0) {
   const rows = [];
-  for (const n of steps) {
+  for (const n of steps.filter((x) => x >= from)) {
     // Each subscriber consumes 2 producers: a router takes N/workers subscribers before the next opens.
     const threshold = Math.max(1, Math.ceil((2 * n) / workers));
     const server = await startBenchServer({ workers, httpPort: 3490, rtcPort: 24300, env: { SFU_ROOM_ROUTER_MAX_CONSUMERS: String(threshold) } });
@@ -77,7 +77,8 @@ async function ramp(workers: number) {
 
 async function main(): Promise<void> {
   const one = await ramp(1);
-  const many = await ramp(spreadOver);
+  // Spread over more workers the room carries at least what one worker did: start there.
+  const many = await ramp(spreadOver, Math.max(0, ...one.filter((r) => r.lossPct <= 1).map((r) => r.subscribers)));
   const best = (rows: { lossPct: number; deliveredPps: number }[]) => Math.max(0, ...rows.filter((r) => r.lossPct <= 1).map((r) => r.deliveredPps));
   const b1 = best(one);
   const bw = best(many);
