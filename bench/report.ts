@@ -130,16 +130,15 @@ async function main(): Promise<void> {
     saturated: boolean;
     scaling: number | null;
   }
-  const cores = read<Meta & { bestOne: number; bestTwo: number; scaling: number | null; oneWorker: CoresRow[]; twoWorkers: CoresRow[]; ramps?: CoresRamp[]; complete?: boolean; generators?: string }>('cores');
-  if (cores) {
-    block(5);
+  type CoresResult = Meta & { bestOne: number; bestTwo: number; scaling: number | null; oneWorker: CoresRow[]; twoWorkers: CoresRow[]; ramps?: CoresRamp[]; complete?: boolean; generators?: string };
+  const renderCores = (cores: CoresResult, title: string) => {
     // Results from before --workers hold oneWorker and twoWorkers only.
     const ramps: CoresRamp[] = cores.ramps ?? [
       { workers: 1, generators: 1, rows: cores.oneWorker, best: cores.bestOne, bestPerRoom: null, saturated: true, scaling: 1 },
       { workers: 2, generators: 1, rows: cores.twoWorkers, best: cores.bestTwo, bestPerRoom: null, saturated: true, scaling: cores.scaling },
     ];
     const counts = ramps.filter((r) => r.workers > 1).map((r) => r.workers);
-    out.push(`### 5. Cores: 1 worker against ${counts.length > 0 ? counts.join(', ') : 'more'} workers (one room on each)`, '', stamp(cores), '');
+    out.push(`### ${title}: 1 worker against ${counts.length > 0 ? counts.join(', ') : 'more'} workers (one room on each)`, '', stamp(cores), '');
     if (cores.generators === 'room') out.push('Each room has its own load generator process; generator CPU is given per generator.', '');
     if (cores.complete === false) out.push('**The run did not finish:** the worker counts below are those it measured.', '');
     out.push(
@@ -155,6 +154,51 @@ async function main(): Promise<void> {
         '.',
       '',
     );
+  };
+  interface SpreadRow {
+    workers: number;
+    subscribers: number;
+    routers: { worker: number; peers: number }[];
+    deliveredPps: number;
+    lossPct: number;
+    workerCpuPct: number[];
+    workerUsPerPacket: number;
+    nodeCpuPct: number;
+    generatorCpuPctEach?: number[];
+  }
+  type SpreadResult = Meta & { spreadOver: number; oneWorker: SpreadRow[]; spread: SpreadRow[]; bestOne: number; bestSpread: number; ratio: number };
+  const renderSpread = (sp: SpreadResult, title: string) => {
+    out.push(`### ${title}: one room, one publisher to N subscribers, on 1 worker and spread over ${sp.spreadOver}`, '', stamp(sp), '');
+    out.push(
+      'The room is spread by `SFU_ROOM_ROUTER_MAX_CONSUMERS` (set per step so the subscribers split evenly); the publisher\'s producers are piped to every router. One load generator per worker in use.',
+      '',
+      md(
+        ['workers', 'subscribers', 'peers per router', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'server Node CPU %', 'generator CPU %'],
+        [...sp.oneWorker, ...sp.spread].map((r) => [r.workers, r.subscribers, r.routers.map((x) => x.peers).join(' / '), Math.round(r.deliveredPps), n(r.lossPct, 2), r.workerCpuPct.map((c) => c.toFixed(0)).join(' / '), n(r.workerUsPerPacket, 2), n(r.nodeCpuPct), (r.generatorCpuPctEach ?? []).map((c) => c.toFixed(0)).join(' / ')]),
+      ),
+      '',
+      `Best at ≤ 1 % loss: 1 worker ${Math.round(sp.bestOne)} pkt/s, the room over ${sp.spreadOver} workers ${Math.round(sp.bestSpread)} pkt/s: **${sp.ratio.toFixed(2)}×** (ideal ${sp.spreadOver}×).`,
+      '',
+    );
+  };
+  const cores = read<CoresResult>('cores');
+  if (cores) {
+    block(5);
+    renderCores(cores, '5. Cores');
+  }
+  const spread = read<SpreadResult>('spread');
+  if (spread) {
+    block(9);
+    renderSpread(spread, '9. One class over several workers');
+  }
+  // Measured on a bigger machine with bench/device (its own files: this one's would overwrite them).
+  const deviceCores = read<CoresResult>('device/cores');
+  const deviceSpread = read<SpreadResult>('device/spread');
+  if (deviceCores || deviceSpread) {
+    block(10);
+    out.push('### 10. On a 16-core machine (bench/device)', '', 'Scenarios 5 and 9 where the cores are there to scale onto; the run logs are beside the results in `bench/results/device/`.', '');
+    if (deviceCores) renderCores(deviceCores, '10a. Cores');
+    if (deviceSpread) renderSpread(deviceSpread, '10b. One class over several workers');
   }
 
   const sig = read<Meta & { roomSize: number; idleSec: number; results: { peers: number; rate: number; rssMiB: number; idleCpuPct: number; joinP50Ms: number; joinP99Ms: number; connectAndJoinP50Ms: number; connectAndJoinP99Ms: number; joinsPerSec: number }[] }>('signaling');

@@ -100,7 +100,9 @@ raise net/core/rmem_max 8388608
 raise net/core/wmem_max 8388608
 raise net/core/netdev_max_backlog 10000
 raise net/core/somaxconn 4096
-raise net/ipv4/ip_local_port_range "1024 65535"
+# Only upwards: the scenarios' servers listen on fixed ports below 32768, and a range reaching down
+# there let one step's client sockets hold the next step's port (seen: spread's RTC port, EADDRINUSE).
+raise net/ipv4/ip_local_port_range "32768 65535"
 
 log "=== bundle ==="
 [ -f "$BUNDLE" ] || { log "no bundle at $BUNDLE: run bash bench/device/bundle.sh first (and carry .devbundle)"; exit 2; }
