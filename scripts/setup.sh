@@ -16,7 +16,7 @@ pkgs_runtime=(ca-certificates ninja-build pkg-config g++ make patch python3 dpkg
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler ffmpeg)
 # Real services and tools the test suite starts by itself.
 # iproute2: ip and tc, for the slow-link test (a network namespace shaped with tc).
-pkgs_test=(chromium fonts-liberation coturn iproute2)
+pkgs_test=(chromium fonts-liberation coturn iproute2 redis-server)
 pkgs=("${pkgs_runtime[@]}")
 [ "$profile" = test ] && pkgs+=("${pkgs_test[@]}")
 # coturn: for `npm run coturn`, and for `npm start` when the config asks to manage it.
