@@ -29,12 +29,12 @@ export class ClusterBus {
     this.log = logger.child({ component: 'cluster' });
   }
 
-  async start(): Promise<void> {
+  /** Before connecting: node-redis sends the subscription once connected, and again after each reconnect. */
+  start(): void {
     this.bans.onBan = (room, user, ms) => void this.publishBan({ from: this.nodeId, room, user, ms });
     this.redis.on('up', () => void this.flush());
-    // node-redis queues the subscription until the subscriber is connected, and restores it after reconnects.
-    await this.redis.subscriber.subscribe(this.keys.bansChannel, (raw) => this.onBanMessage(raw)).catch((err: unknown) => {
-      this.log.warn({ err: String(err) }, 'could not subscribe to the bans channel yet');
+    this.redis.subscriber.subscribe(this.keys.bansChannel, (raw) => this.onBanMessage(raw)).catch((err: unknown) => {
+      this.log.error({ err: String(err) }, 'could not subscribe to the bans channel');
     });
   }
 

@@ -57,7 +57,7 @@ export class ClusterNode {
   ) {
     this.id = nodes.id;
     this.wsUrl = nodes.record().wsUrl;
-    this.log = logger.child({ component: 'cluster', node: this.id });
+    this.log = logger.child({ component: 'cluster' }); // the logger already names the node
   }
 
   static async start(opts: {
@@ -94,7 +94,7 @@ export class ClusterNode {
       // Re-register and re-assert every claim at once: a restarted Redis knows nothing of us.
       void nodes.beat().then(() => directory.refreshAll());
     });
-    await bus.start();
+    bus.start();
     await redis.connect(3000);
     nodes.start();
     directory.start();
