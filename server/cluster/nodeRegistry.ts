@@ -114,8 +114,8 @@ export class NodeRegistry {
       const rec = parseRecord(v);
       if (rec && rec.id !== this.self.id) next.set(rec.id, rec);
     }
-    for (const id of next.keys()) if (!this.others.has(id)) this.log.info({ node: id, url: next.get(id)!.wsUrl }, 'cluster node joined');
-    for (const id of this.others.keys()) if (!next.has(id)) this.log.warn({ node: id }, 'cluster node gone (no heartbeat)');
+    for (const id of next.keys()) if (!this.others.has(id)) this.log.info({ otherNode: id, url: next.get(id)!.wsUrl }, 'cluster node joined');
+    for (const id of this.others.keys()) if (!next.has(id)) this.log.warn({ otherNode: id }, 'cluster node gone (no heartbeat)');
     this.others = next;
   }
 

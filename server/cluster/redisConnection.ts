@@ -92,14 +92,19 @@ export class RedisConnection extends EventEmitter<{ up: []; down: [] }> {
 
   private onError(err: Error): void {
     if (this.state !== 'down' && !this.closing) {
-      this.downSince = Date.now();
       const was = this.state;
       this.state = 'down';
-      this.log.error(
-        { err: err.message },
-        'redis connection lost: live classes go on from memory; new classes and classes of other nodes cannot be joined here until it is back (reconnecting with backoff)',
-      );
-      if (was === 'ready') this.emit('down');
+      if (was === 'ready') {
+        this.downSince = Date.now();
+        this.log.error(
+          { err: err.message },
+          'redis connection lost: live classes go on from memory; new classes and classes of other nodes cannot be joined here until it is back (reconnecting with backoff)',
+        );
+        this.emit('down');
+      } else {
+        this.downSince ||= Date.now();
+        this.log.error({ err: err.message }, 'redis unreachable: no class can be placed on this node until it is (retrying with backoff)');
+      }
     } else {
       this.log.debug({ err: err.message }, 'redis still unreachable');
     }

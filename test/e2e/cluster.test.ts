@@ -120,7 +120,7 @@ describe('a node is killed (SIGKILL)', () => {
     await waitForVideoFrom(ben, cy, 30_000);
     await waitForVideoFrom(cy, ben, 15_000);
     const recoveredMs = Date.now() - t0;
-    console.log(`media again on the surviving node ${recoveredMs} ms after the kill`);
+    console.warn(`media again on the surviving node ${recoveredMs} ms after the kill`);
     for (const p of [ben, cy]) {
       expect(await serverOf(p)).toBe(wsUrlOf(survivor));
       expect(await p.evaluate(() => window.classroom!.state)).toBe('connected');

@@ -178,3 +178,26 @@ describe('a cluster of two nodes', () => {
     expect((await banned.call('join')).error?.code).toBe('forbidden');
   });
 });
+
+describe('a node started while Redis is not there yet', () => {
+  it('starts anyway, answers joins `unavailable`, and serves once Redis comes up', async () => {
+    const port = 6395;
+    const c = spawnClusterNode({ id: 'node-c', ip: '127.0.0.1', httpPort: 3512, rtcBasePort: 25120 }, `redis://127.0.0.1:${port}`);
+    let late: RedisServer | undefined;
+    try {
+      await waitFor(async () => (await fetch(`${c.url}/healthz`)).ok, 30_000, 'node c up');
+      expect((await health(c)).cluster?.redis).not.toBe('ready');
+      const early = await connect(c, 'geography', 'geo-1', 'teacher');
+      expect((await early.call('join')).error?.code).toBe('unavailable');
+      expect(c.output()).toContain('redis unreachable');
+
+      late = await startRedis(port);
+      await waitFor(async () => (await health(c)).cluster?.redis === 'ready', 15_000, 'node c connected');
+      const now = await connect(c, 'geography', 'geo-2', 'teacher');
+      expect((await now.call('join')).ok).toBe(true);
+    } finally {
+      await c.stop('SIGKILL');
+      await late?.dispose();
+    }
+  });
+});
