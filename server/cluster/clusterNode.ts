@@ -192,9 +192,19 @@ export class ClusterNode {
 
   /** Leaves the cluster: gives the room claims up, removes the node record, closes the connections. */
   async stop(): Promise<void> {
-    await this.directory.stop();
-    await this.nodes.stop();
+    try {
+      await withTimeout(
+        (async () => {
+          await this.directory.stop();
+          await this.nodes.stop();
+        })(),
+        2000,
+        'leaving the cluster',
+      );
+      this.log.info('left the cluster');
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'could not leave the cluster cleanly; its records expire by themselves');
+    }
     await this.redis.close();
-    this.log.info('left the cluster');
   }
 }

@@ -59,6 +59,7 @@ export function loadScore(s: Pick<NodeSnapshot, 'peers' | 'workerCpu'>): number 
 export class NodeRegistry {
   private others = new Map<string, NodeRecord>();
   private timer: NodeJS.Timeout | undefined;
+  private beating = false;
   private readonly startedAt = Date.now();
   private readonly log: Logger;
 
@@ -96,12 +97,16 @@ export class NodeRegistry {
 
   /** Writes our record and reads everyone's. Called on every heartbeat and on reconnecting to Redis. */
   async beat(): Promise<void> {
-    if (!this.redis.ready) return;
+    // One beat at a time: a Redis that hangs must not pile beats up.
+    if (!this.redis.ready || this.beating) return;
+    this.beating = true;
     try {
       await this.redis.client.set(this.keys.node(this.self.id), JSON.stringify(this.record()), { expiration: { type: 'PX', value: this.opts.nodeTtlMs } });
       await this.refresh();
     } catch (err) {
       this.log.debug({ err: String(err) }, 'heartbeat failed');
+    } finally {
+      this.beating = false;
     }
   }
 

@@ -114,7 +114,7 @@ export class RedisConnection extends EventEmitter<{ up: []; down: [] }> {
     this.closing = true;
     for (const c of [this.client, this.subscriber]) {
       try {
-        if (c.isOpen) await c.close();
+        if (c.isOpen) await withTimeout(c.close(), 1000, 'closing');
       } catch {
         c.destroy();
       }

@@ -24,8 +24,9 @@ return 0`;
  * NX or by compare-and-set scripts, so two nodes never both win one.
  */
 export class RoomDirectory {
-  /** Rooms this node serves and keeps claimed. */
-  private readonly held = new Set<string>();
+  /** Rooms this node serves and keeps claimed, with when it took each (a room opens just after). */
+  private readonly held = new Map<string, number>();
+  private refreshing = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
@@ -54,12 +55,12 @@ export class RoomDirectory {
 
   /** Rooms this node claims. */
   get heldRooms(): string[] {
-    return [...this.held];
+    return [...this.held.keys()];
   }
 
   /** From now on this node refreshes the room's claim (it has just been claimed for it). */
   hold(roomId: string): void {
-    this.held.add(roomId);
+    this.held.set(roomId, Date.now());
   }
 
   async owner(roomId: string): Promise<string | null> {
@@ -83,10 +84,21 @@ export class RoomDirectory {
    * timer and at once when Redis comes back (re-asserting every claim: a restarted Redis has none).
    */
   async refreshAll(): Promise<void> {
-    if (!this.redis.ready) return;
-    for (const roomId of [...this.held]) {
+    // One pass at a time: a Redis that hangs must not pile passes up.
+    if (!this.redis.ready || this.refreshing) return;
+    this.refreshing = true;
+    try {
+      await this.refreshPass();
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private async refreshPass(): Promise<void> {
+    for (const [roomId, since] of [...this.held]) {
       try {
-        if (!this.isOpenHere(roomId)) {
+        // A room is opened just after its claim: only one that has had time to open and is gone is released.
+        if (!this.isOpenHere(roomId) && Date.now() - since > this.ttlMs) {
           this.held.delete(roomId);
           await this.redis.client.eval(releaseScript, { keys: [this.keys.room(roomId)], arguments: [this.nodeId] });
           continue;
@@ -107,7 +119,7 @@ export class RoomDirectory {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     if (!this.redis.ready) return;
-    for (const roomId of this.held) {
+    for (const roomId of this.held.keys()) {
       await this.redis.client.eval(releaseScript, { keys: [this.keys.room(roomId)], arguments: [this.nodeId] }).catch(() => undefined);
     }
     this.held.clear();
