@@ -6,6 +6,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import { recordingsApi } from './recordingsApi.js';
 import { roomsApi } from './roomsApi.js';
+import { bearerClaims } from './apiHelpers.js';
+import { forwardToOrigin } from './originProxy.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { ClusterNode } from '../cluster/clusterNode.js';
 
@@ -60,6 +62,8 @@ export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTok
     res.json({ token });
   });
 
+  // Cluster: a teacher's recordings requests go to the node its class lives on (the files are there).
+  if (cluster) app.use('/api/recordings', forwardToOrigin(cluster, rooms, async (req) => (await bearerClaims(tokens, req)).room));
   app.use('/api/recordings', recordingsApi(tokens, recordings));
   app.use('/api/rooms', roomsApi(tokens, rooms, cluster));
 

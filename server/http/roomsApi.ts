@@ -5,6 +5,7 @@ import { forbidden, notFound } from '../errors.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import { bearerClaims, route } from './apiHelpers.js';
+import { forward, wasForwarded } from './originProxy.js';
 
 /**
  * Read-only view of live classes (Authorization: Bearer <JWT>): an `admin` token sees every room,
@@ -35,13 +36,9 @@ export function roomsApi(tokens: TokenService, rooms: RoomRegistry, cluster?: Cl
     const room = rooms.get(id);
     if (!room || room.closed) {
       // Another node's room: ask that node, with the caller's own token (each node checks it).
-      const origin = await cluster?.remoteOriginHttpUrl(id);
-      if (!origin) throw notFound(`no open room ${id}`);
-      const answer = await fetch(`${origin}/api/rooms/${encodeURIComponent(id)}`, {
-        headers: { authorization: req.headers.authorization ?? '' },
-        signal: AbortSignal.timeout(5000),
-      });
-      res.status(answer.status).type('application/json').send(await answer.text());
+      const origin = cluster && !wasForwarded(req) ? await cluster.remoteOriginHttpUrl(id) : undefined;
+      if (!origin || !cluster) throw notFound(`no open room ${id}`);
+      await forward(req, res, origin, cluster.id);
       return;
     }
     res.json({ room: cluster ? { ...detail(room), node: cluster.id } : detail(room) });

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import type { AccessClaims } from '../../server/auth/tokens.js';
 import { TokenService } from '../../server/auth/tokens.js';
 import { spawnServer, waitFor, type ServerProcess } from './serverProcess.js';
@@ -18,7 +20,7 @@ export interface ClusterNodeSpec {
 
 /**
  * One node of a test cluster: a real server process on its own loopback address (HTTP and RTC),
- * with short heartbeats and TTLs so that a death is noticed within about 2 s.
+ * with short heartbeats and TTLs so that a death is noticed within about 1.5 s.
  */
 export function spawnClusterNode(spec: ClusterNodeSpec, redisUrl: string, env: Record<string, string> = {}): ServerProcess {
   return spawnServer({
@@ -33,8 +35,10 @@ export function spawnClusterNode(spec: ClusterNodeSpec, redisUrl: string, env: R
     SFU_NODE_ID: spec.id,
     SFU_CLUSTER_HEARTBEAT_MS: '300',
     SFU_CLUSTER_NODE_TTL_MS: '1500',
-    SFU_CLUSTER_ROOM_TTL_MS: '1500',
+    // Longer than a node's: a dead node's rooms are still claimed when it is found dead (a takeover).
+    SFU_CLUSTER_ROOM_TTL_MS: '4000',
     SFU_RESUME_GRACE_MS: '5000',
+    SFU_RECORDINGS_DIR: path.join(os.tmpdir(), `sfu-cluster-recordings-${spec.id}`),
     ...env,
   });
 }

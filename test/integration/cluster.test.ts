@@ -2,7 +2,7 @@ import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clusterToken, health, spawnClusterNode, waitForCluster, wsUrlOf } from '../helpers/cluster.js';
 import { startRedis, type RedisServer } from '../helpers/redisServer.js';
-import { waitFor, type ServerProcess } from '../helpers/serverProcess.js';
+import { spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
 import { type Reply, WsClient } from '../helpers/wsClient.js';
 
 // Two real server processes on two loopback addresses sharing one real Redis: the join redirect,
@@ -106,6 +106,21 @@ describe('a cluster of two nodes', () => {
     expect(room.participants).toHaveLength(2);
   });
 
+  it("a teacher's recordings requests at the other node are served by the class's node", async () => {
+    const { origin, other } = await openClass('music');
+    const teacher = await clusterToken({ room: 'music', sub: 'music-teacher', name: 'T', role: 'teacher' });
+    const auth = { authorization: `Bearer ${teacher}` };
+    const started = await fetch(`${other.url}/api/recordings`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ room: 'music' }) });
+    expect(started.status).toBe(201);
+    const { recording } = (await started.json()) as { recording: { id: string; state: string } };
+    const listed = (await (await fetch(`${origin.url}/api/recordings`, { headers: auth })).json()) as { recordings: { id: string }[] };
+    expect(listed.recordings.map((r) => r.id)).toContain(recording.id);
+    const stopped = await fetch(`${other.url}/api/recordings/${recording.id}/stop`, { method: 'POST', headers: auth });
+    expect(stopped.status).toBe(200);
+    const one = (await (await fetch(`${other.url}/api/recordings/${recording.id}`, { headers: auth })).json()) as { recording: { id: string; state: string } };
+    expect(one.recording).toMatchObject({ id: recording.id, state: 'stopped' });
+  });
+
   it('a removed student cannot get back in through the other node; the ban reaches every node', async () => {
     const { teacher, other } = await openClass('chemistry');
     const { c: s, reply } = await joinVia(other, 'chemistry', 'troll');
@@ -198,6 +213,24 @@ describe('a node started while Redis is not there yet', () => {
     } finally {
       await c.stop('SIGKILL');
       await late?.dispose();
+    }
+  });
+});
+
+describe('without SFU_REDIS_URL (the default)', () => {
+  it('a node is on its own: no Redis, no cluster fields, joins served as before', async () => {
+    const solo = spawnServer({ SFU_HTTP_PORT: '3513', SFU_RTC_BASE_PORT: '25140', SFU_WORKERS: '1', SFU_JWT_SECRET: 'cluster-test-secret-0123456789abcdef' });
+    try {
+      await waitFor(async () => (await fetch(`${solo.url}/healthz`)).ok, 30_000, 'solo node up');
+      const h = await health(solo);
+      expect(h.status).toBe('ok');
+      expect(h.cluster).toBeUndefined();
+      const c = await connect(solo.url.replace(/^http/, 'ws') + '/ws', 'solo-class', 'solo-1', 'teacher');
+      expect((await c.call('join')).ok).toBe(true);
+      expect(await (await fetch(`${solo.url}/metrics`)).text()).not.toContain('sfu_redis_up');
+      expect(solo.output()).not.toMatch(/redis/i);
+    } finally {
+      await solo.stop('SIGKILL');
     }
   });
 });
