@@ -146,6 +146,8 @@ export class Classroom extends Emitter<ClassroomEvents> {
   private leaving = false;
   private reconnectAttempt = 0;
   private reconnecting = false;
+  /** join() is running: its own socket closes are not dropped connections. */
+  private joining = false;
   /** Cluster: the node a redirect sent us to (undefined: the entry node, opts.url, serves us). */
   private originUrl: string | undefined;
   /** The next reconnect attempt goes to the entry node rather than the origin (they alternate). */
@@ -245,19 +247,44 @@ export class Classroom extends Emitter<ClassroomEvents> {
   /** Rejects with the server's reason (forbidden: locked or removed; room_full...) and stays out. */
   async join(): Promise<void> {
     this.leaving = false;
-    this.originUrl = undefined;
-    this.viaEntry = false;
     this.setState('connecting');
+    this.joining = true;
     try {
-      await this.socket.connect(await this.wsUrl());
-      await this.joinFresh();
+      for (let attempt = 0; ; attempt++) {
+        this.originUrl = undefined;
+        this.viaEntry = false;
+        try {
+          await this.socket.connect(await this.wsUrl());
+          await this.joinFresh();
+          break;
+        } catch (err) {
+          this.socket.close(1000, 'join failed');
+          if (!this.mayRetryJoin(err, attempt)) throw err;
+          this.emit('error', err as Error); // not final: the application may say "still trying"
+          this.teardownMedia(false);
+          await new Promise((r) => setTimeout(r, backoffDelay(attempt)));
+        }
+      }
     } catch (err) {
       this.leaving = true; // not a dropped connection: no reconnecting
-      this.socket.close(1000, 'join failed');
       this.stopForGood();
       throw err;
+    } finally {
+      this.joining = false;
     }
     this.setState('connected');
+  }
+
+  /**
+   * Cluster: a first join is tried again (3 times, with backoff) when the entry node answered but
+   * the class could not be reached: Redis briefly away (`unavailable`), or the node it redirected
+   * to did not answer (it has just died, and the entry does not know yet). Any other failure is final.
+   */
+  private mayRetryJoin(err: unknown, attempt: number): boolean {
+    if (attempt >= 3 || !(err instanceof SignalingError)) return false;
+    if (err.code === 'unavailable') return true;
+    const afterRedirect = this.originUrl !== undefined;
+    return afterRedirect && (err.code === 'disconnected' || err.code === 'timeout' || err.code === 'redirect');
   }
 
   async publishCamera(opts: { deviceId?: string } = {}): Promise<void> {
@@ -780,7 +807,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
   // ---- Reconnecting --------------------------------------------------------------------------
 
   private onSocketClosed(code: number): void {
-    if (this.reconnecting) return;
+    if (this.reconnecting || this.joining) return;
     if (code === closeCodes.unauthorized || code === closeCodes.replaced || code === closeCodes.removed || code === closeCodes.classEnded) {
       // Retrying cannot help: the token is bad, this session continues in another tab, or the
       // teacher removed us or ended the class.

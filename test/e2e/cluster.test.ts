@@ -116,6 +116,9 @@ describe('a node is killed (SIGKILL)', () => {
 
     await origin.stop('SIGKILL');
     const t0 = Date.now();
+    // A newcomer right after the kill: the survivor still sends it to the dead node (whose record has
+    // not expired yet); the SDK's join tries again through its entry URL and gets in.
+    const dan = openClassPage(browser, survivor.url, 'cluster-two', 'Dan', 'observer');
     await ben.waitForFunction(() => window.classroom!.state === 'reconnecting', undefined, { timeout: 5000 });
     await waitForVideoFrom(ben, cy, 30_000);
     await waitForVideoFrom(cy, ben, 15_000);
@@ -126,10 +129,13 @@ describe('a node is killed (SIGKILL)', () => {
       expect(await p.evaluate(() => window.classroom!.state)).toBe('connected');
     }
     await expectFlowing(ben, cy, 3);
+    const danPage = await dan;
+    expect(await serverOf(danPage)).toBe(wsUrlOf(survivor));
+    await waitForVideoFrom(danPage, ben, 15_000);
     // The survivor is the class's node now (a claim taken over, or placed afresh once the dead one's expired).
     const admin = await clusterToken({ room: 'x', sub: 'staff', name: 'Staff', role: 'admin' as never });
     const listed = (await (await fetch(`${survivor.url}/api/rooms`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { rooms: { id: string; node: string; peers: number }[] };
-    expect(listed.rooms.find((r) => r.id === 'cluster-two')).toMatchObject({ node: survivor === a ? 'n3502' : 'n3503', peers: 2 });
-    for (const p of [ada, ben, cy]) await p.context().close();
+    expect(listed.rooms.find((r) => r.id === 'cluster-two')).toMatchObject({ node: survivor === a ? 'n3502' : 'n3503', peers: 3 });
+    for (const p of [ada, ben, cy, danPage]) await p.context().close();
   });
 });
