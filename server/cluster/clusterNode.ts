@@ -96,6 +96,8 @@ export class ClusterNode {
     });
     bus.start();
     await redis.connect(3000);
+    await nodes.checkUnique();
+    await nodes.beat();
     nodes.start();
     directory.start();
     node.log.info({ url: wsUrl, redis: redis.state }, 'cluster node started');

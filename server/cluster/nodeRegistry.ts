@@ -83,6 +83,15 @@ export class NodeRegistry {
     this.timer.unref();
   }
 
+  /** Two live nodes with one SFU_NODE_ID would take each other's classes for their own: say so loudly. */
+  async checkUnique(): Promise<void> {
+    if (!this.redis.ready) return;
+    const rec = parseRecord(await this.redis.client.get(this.keys.node(this.self.id)).catch(() => null));
+    if (rec && rec.wsUrl !== this.self.wsUrl && rec.at > Date.now() - this.opts.nodeTtlMs) {
+      this.log.error({ otherUrl: rec.wsUrl }, `another live node uses SFU_NODE_ID=${this.self.id}: give every node its own id`);
+    }
+  }
+
   /** This node's record as of now. */
   record(): NodeRecord {
     const s = this.snapshot();

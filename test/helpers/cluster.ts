@@ -10,6 +10,9 @@ const tokens = new TokenService(clusterSecret);
 /** A token every node of a test cluster accepts (they share the secret). */
 export const clusterToken = (claims: AccessClaims) => tokens.sign(claims, 600);
 
+/** Where a test node writes recordings (a test that records removes it). */
+export const recordingsDirOf = (nodeId: string) => path.join(os.tmpdir(), `sfu-cluster-recordings-${nodeId}`);
+
 export interface ClusterNodeSpec {
   id: string;
   /** Loopback address for HTTP and media: 127.0.0.1, 127.0.0.2... */
@@ -38,7 +41,7 @@ export function spawnClusterNode(spec: ClusterNodeSpec, redisUrl: string, env: R
     // Longer than a node's: a dead node's rooms are still claimed when it is found dead (a takeover).
     SFU_CLUSTER_ROOM_TTL_MS: '4000',
     SFU_RESUME_GRACE_MS: '5000',
-    SFU_RECORDINGS_DIR: path.join(os.tmpdir(), `sfu-cluster-recordings-${spec.id}`),
+    SFU_RECORDINGS_DIR: recordingsDirOf(spec.id),
     ...env,
   });
 }

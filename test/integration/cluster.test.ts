@@ -1,6 +1,7 @@
+import { rmSync } from 'node:fs';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clusterToken, health, spawnClusterNode, waitForCluster, wsUrlOf } from '../helpers/cluster.js';
+import { clusterToken, health, recordingsDirOf, spawnClusterNode, waitForCluster, wsUrlOf } from '../helpers/cluster.js';
 import { startRedis, type RedisServer } from '../helpers/redisServer.js';
 import { spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
 import { type Reply, WsClient } from '../helpers/wsClient.js';
@@ -27,6 +28,7 @@ afterAll(async () => {
   clients.forEach((c) => c.close());
   await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
   await redis?.dispose();
+  for (const id of ['node-a', 'node-b', 'node-c']) rmSync(recordingsDirOf(id), { recursive: true, force: true });
 });
 
 type Role = 'teacher' | 'student' | 'observer';
