@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { audioPackets, openClassPage, peerIdOf, waitForVideoFrom } from '../helpers/classPage.js';
@@ -98,6 +99,34 @@ describe('two nodes, one class', () => {
     await waitForVideoFrom(cy, ada, 15_000);
     await waitForVideoFrom(cy, ben, 15_000);
     await waitForVideoFrom(ada, cy, 15_000);
+  });
+
+  it('the SDK follows one redirect per attempt: two nodes sending a join to each other do not loop', async () => {
+    // A forged node "ghost" whose URL is node b's, owning the class: a sends the join to b, and b,
+    // not being "ghost", sends it on again. The SDK must stop there, retry a bounded number of times,
+    // and give up with the `redirect` error.
+    const r = createClient({ url: redis.url });
+    await r.connect();
+    const ghost = { id: 'ghost', wsUrl: wsUrlOf(b), httpUrl: b.url, startedAt: Date.now(), at: Date.now() + 60_000, load: { peers: 0, rooms: 0, workerCpu: [], score: 0 }, rooms: [] };
+    await r.set('sfu:node:ghost', JSON.stringify(ghost), { expiration: { type: 'PX', value: 60_000 } });
+    await r.set('sfu:room:loop', 'ghost', { expiration: { type: 'PX', value: 60_000 } });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const warnings: string[] = [];
+      page.on('console', (m) => warnings.push(m.text()));
+      const t0 = Date.now();
+      await page.goto(`${a.url}/?room=loop&name=Eve&role=observer&autojoin=1`);
+      await page.waitForFunction(() => window.classroom?.state === 'disconnected', undefined, { timeout: 20_000 });
+      const elapsed = Date.now() - t0;
+      const hops = warnings.filter((w) => w.includes('served by node ghost'));
+      expect(hops.length).toBe(3); // the 3 retries, each after a second redirect refused
+      expect(await page.locator('#error').textContent()).toContain('served by node ghost');
+      expect(elapsed).toBeLessThan(15_000);
+      await page.context().close();
+    } finally {
+      await r.del(['sfu:node:ghost', 'sfu:room:loop']);
+      await r.close();
+    }
   });
 });
 
