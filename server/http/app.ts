@@ -8,6 +8,7 @@ import { recordingsApi } from './recordingsApi.js';
 import { roomsApi } from './roomsApi.js';
 import { bearerClaims } from './apiHelpers.js';
 import { forwardToOrigin } from './originProxy.js';
+import { nodesApi } from './nodesApi.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { ClusterNode } from '../cluster/clusterNode.js';
 
@@ -66,6 +67,7 @@ export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTok
   if (cluster) app.use('/api/recordings', forwardToOrigin(cluster, rooms, async (req) => (await bearerClaims(tokens, req)).room));
   app.use('/api/recordings', recordingsApi(tokens, recordings));
   app.use('/api/rooms', roomsApi(tokens, rooms, cluster));
+  if (cluster) app.use('/api/nodes', nodesApi(tokens, cluster));
 
   app.use(express.static(path.resolve(clientDir), { index: 'index.html', maxAge: 0 }));
   // Malformed JSON bodies and the like: a clear 400, never a stack trace.

@@ -90,7 +90,7 @@ describe('a cluster of two nodes', () => {
     expect(redirectOf(r)?.nodeId).toBe('node-a');
   });
 
-  it('lists every node\'s rooms at any node, and reads one room through the node it lives on', async () => {
+  it('lists every node\'s rooms and the live nodes at any node, and reads one room through the node it lives on', async () => {
     const admin = await clusterToken({ room: 'x', sub: 'staff', name: 'Staff', role: 'admin' as never });
     const { reply } = await joinVia(b, 'biology', 'bio-teacher', 'teacher');
     expect(reply.ok).toBe(true);
@@ -101,6 +101,12 @@ describe('a cluster of two nodes', () => {
       const biology = rooms.find((r) => r.id === 'biology');
       return algebra?.node === 'node-a' && algebra.peers === 2 && biology?.node === 'node-b';
     }, 5000, 'both rooms listed at node b');
+    const nodes = (await (await fetch(`${a.url}/api/nodes`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { node: string; redis: string; nodes: { id: string; wsUrl: string; load: { peers: number } }[] };
+    expect(nodes.node).toBe('node-a');
+    expect(nodes.redis).toBe('ready');
+    expect(nodes.nodes.map((n) => [n.id, n.wsUrl]).sort()).toEqual([['node-a', 'ws://127.0.0.1:3510/ws'], ['node-b', 'ws://127.0.0.2:3511/ws']]);
+    const teacher = await clusterToken({ room: 'algebra', sub: 't', name: 't', role: 'teacher' });
+    expect((await fetch(`${a.url}/api/nodes`, { headers: { authorization: `Bearer ${teacher}` } })).status).toBe(403);
     const res = await fetch(`${b.url}/api/rooms/algebra`, { headers: { authorization: `Bearer ${admin}` } });
     expect(res.status).toBe(200);
     const { room } = (await res.json()) as { room: { id: string; node: string; participants: unknown[] } };
