@@ -14,6 +14,10 @@ export const errorCodes = [
   'room_full',
   'rate_limited',
   'internal',
+  /** Cluster: this room lives on another node; the error's `redirect` says which (join only). */
+  'redirect',
+  /** Cluster: the room's node cannot be determined right now (Redis unreachable); try again later. */
+  'unavailable',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -25,10 +29,13 @@ const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const payload = z.looseObject({});
 export const requestEnvelope = z.strictObject({ id: requestId, method: z.string().min(1).max(64), data: payload });
 export const okResponse = z.strictObject({ id: requestId, ok: z.literal(true), data: payload });
+/** Where a `redirect` error sends the client: the origin node's public WebSocket URL. */
+export const redirectTarget = z.strictObject({ url: z.string().regex(/^wss?:\/\/\S+$/).max(512), nodeId: z.string().min(1).max(64) });
+export type RedirectTarget = z.infer<typeof redirectTarget>;
 export const errorResponse = z.strictObject({
   id: requestId,
   ok: z.literal(false),
-  error: z.strictObject({ code: z.enum(errorCodes), message: z.string() }),
+  error: z.strictObject({ code: z.enum(errorCodes), message: z.string(), redirect: redirectTarget.optional() }),
 });
 /** `{ method, data }`: no answer expected. */
 export const notificationEnvelope = z.strictObject({ method: z.string().min(1).max(64), data: payload });
@@ -132,6 +139,11 @@ export const clientRequests = {
     z.strictObject({
       /** Resume a session after a dropped socket: the peer id and secret from the first join answer. */
       resume: z.strictObject({ peerId: id, sessionToken: z.string().min(16).max(128) }).optional(),
+      /**
+       * Cluster: this join follows a `redirect` from another node. Clients follow one redirect at
+       * most; the flag lets the logs and the tests tell the hop.
+       */
+      redirected: z.boolean().optional(),
     }),
     z.strictObject({
       peerId: id,

@@ -2,7 +2,7 @@
 # Installs whatever is missing for a profile, skipping every step already done:
 #   runtime: apt packages, npm dependencies, the mediasoup worker (cached build), the bundles
 #   turn:    runtime + coturn
-#   test:    runtime + what the test suite needs (Chromium, coturn, ...)
+#   test:    runtime + what the test suite needs (Chromium, coturn, redis-server, ...)
 # Safe to run again and again; the second run takes seconds. Uses only bash and Node built-ins.
 set -euo pipefail
 profile=${1:-runtime}
@@ -16,11 +16,15 @@ pkgs_runtime=(ca-certificates ninja-build pkg-config g++ make patch python3 dpkg
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler ffmpeg)
 # Real services and tools the test suite starts by itself.
 # iproute2: ip and tc, for the slow-link test (a network namespace shaped with tc).
-pkgs_test=(chromium fonts-liberation coturn iproute2)
+# redis-server: the cluster tests start their own, on their own ports (test/helpers/redisServer.ts).
+pkgs_test=(chromium fonts-liberation coturn iproute2 redis-server)
 pkgs=("${pkgs_runtime[@]}")
 [ "$profile" = test ] && pkgs+=("${pkgs_test[@]}")
 # coturn: for `npm run coturn`, and for `npm start` when the config asks to manage it.
 if [ "$profile" = turn ] || [ "${SFU_TURN_MANAGED:-}" = true ]; then pkgs+=(coturn); fi
+# redis-server: for a cluster of nodes (SFU_REDIS_URL set; scripts/dev-cluster.sh runs one).
+# Debian's package also starts a Redis service on 127.0.0.1:6379 where systemd runs.
+if [ -n "${SFU_REDIS_URL:-}" ]; then pkgs+=(redis-server); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import path from 'node:path';
 import { TokenService } from './auth/tokens.js';
+import { ClusterNode } from './cluster/clusterNode.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './logging/logger.js';
 import { createHttpApp } from './http/app.js';
@@ -10,6 +11,7 @@ import { Metrics } from './observability/metrics.js';
 import { RecordingService } from './recording/recordingService.js';
 import { QualityMonitor } from './quality/qualityMonitor.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
+import { summary as roomSummary } from './http/roomsApi.js';
 import { attachSignaling, type Signaling } from './signaling/wsServer.js';
 import { iceServersFor } from './turn/credentials.js';
 import { startCoturn, type Coturn } from './turn/coturnProcess.js';
@@ -23,6 +25,8 @@ export interface RunningServer {
   tokens: TokenService;
   http: http.Server;
   url: string;
+  /** Cluster mode only (SFU_REDIS_URL). */
+  cluster: ClusterNode | undefined;
   close(): Promise<void>;
 }
 
@@ -70,10 +74,26 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     logger,
   });
   metrics.watch({ pool, rooms, recordings, relayAddresses: config.turn.secret ? [config.turn.externalIp ?? config.turn.listenIp] : [] });
+  let cluster: ClusterNode | undefined;
   let server: http.Server;
   try {
-    server = await listen(createHttpApp({ pool, tokens, recordings, rooms, metrics, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir }), config.http);
+    if (config.cluster.redisUrl) {
+      cluster = await ClusterNode.start({
+        config,
+        rooms,
+        snapshot: () => ({
+          peers: rooms.all().reduce((n, r) => n + r.peers.size, 0),
+          workerCpu: pool.workers.map((w) => w.load.cpu),
+          rooms: rooms.all().filter((r) => !r.closed).map(roomSummary),
+        }),
+        events: { onRedirect: () => metrics.clusterRedirects.inc(), onTakeover: () => metrics.clusterTakeovers.inc() },
+        logger,
+      });
+      metrics.watchCluster(cluster);
+    }
+    server = await listen(createHttpApp({ pool, tokens, recordings, rooms, metrics, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir, cluster }), config.http);
   } catch (err) {
+    await cluster?.stop();
     await coturn?.stop();
     await pool.close();
     throw err;
@@ -85,6 +105,8 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     rooms,
     recordings,
     iceServersFor: (userId) => iceServersFor(turn, userId),
+    cluster,
+    clusterOrigins: cluster ? () => cluster.origins() : undefined,
     maxMessageBytes: config.signaling.maxMessageBytes,
     heartbeatMs: config.signaling.heartbeatMs,
     allowedOrigins: config.signaling.allowedOrigins,
@@ -111,6 +133,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     quality,
     http: server,
     url,
+    cluster,
     async close() {
       // No new joins; finish the recordings while the media still flows; tell every peer the
       // server is going away (roomClosed, then 1001); then close what is left.
@@ -118,6 +141,8 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
       quality.stop();
       await recordings.stopAll();
       rooms.closeAll('server shutting down');
+      // Give the room claims up at once, so that the clients' rejoin lands on another node.
+      await cluster?.stop();
       signaling.close();
       await stopListening(server);
       await coturn?.stop();

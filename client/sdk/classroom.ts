@@ -1,5 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
-import type { ChatMessage, ClientResponseData, NetworkQuality, NotificationData, PeerInfo, QualityLevel, RoomPolicy, ServerRequestData } from '../../protocol/schema.js';
+import type { ChatMessage, ClientRequestData, ClientResponseData, NetworkQuality, NotificationData, PeerInfo, QualityLevel, RoomPolicy, ServerRequestData } from '../../protocol/schema.js';
 import { closeCodes } from '../../protocol/schema.js';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
@@ -9,7 +9,11 @@ export type Source = 'mic' | 'cam' | 'screen';
 export type ConnectionState = 'new' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
 export interface ClassroomOptions {
-  /** WebSocket endpoint, e.g. `wss://sfu.school.example/ws`. */
+  /**
+   * WebSocket endpoint, e.g. `wss://sfu.school.example/ws`. In a cluster, any node's: a node that
+   * does not serve the class redirects the join to the one that does (followed once), and this URL
+   * stays the fallback when that node goes away.
+   */
   url: string;
   /**
    * Access token (JWT) for one room, user and role, or a function that returns a fresh one: it is
@@ -142,6 +146,12 @@ export class Classroom extends Emitter<ClassroomEvents> {
   private leaving = false;
   private reconnectAttempt = 0;
   private reconnecting = false;
+  /** join() is running: its own socket closes are not dropped connections. */
+  private joining = false;
+  /** Cluster: the node a redirect sent us to (undefined: the entry node, opts.url, serves us). */
+  private originUrl: string | undefined;
+  /** The next reconnect attempt goes to the entry node rather than the origin (they alternate). */
+  private viaEntry = false;
   private recvReady: Promise<void> = Promise.resolve();
   private iceServers: RTCIceServer[] = [];
   private readonly relayOnly = { send: false, recv: false };
@@ -238,16 +248,43 @@ export class Classroom extends Emitter<ClassroomEvents> {
   async join(): Promise<void> {
     this.leaving = false;
     this.setState('connecting');
+    this.joining = true;
     try {
-      await this.socket.connect(await this.wsUrl());
-      await this.joinFresh();
+      for (let attempt = 0; ; attempt++) {
+        this.originUrl = undefined;
+        this.viaEntry = false;
+        try {
+          await this.socket.connect(await this.wsUrl());
+          await this.joinFresh();
+          break;
+        } catch (err) {
+          this.socket.close(1000, 'join failed');
+          if (!this.mayRetryJoin(err, attempt)) throw err;
+          this.emit('error', err as Error); // not final: the application may say "still trying"
+          this.teardownMedia(false);
+          await new Promise((r) => setTimeout(r, backoffDelay(attempt)));
+        }
+      }
     } catch (err) {
       this.leaving = true; // not a dropped connection: no reconnecting
-      this.socket.close(1000, 'join failed');
       this.stopForGood();
       throw err;
+    } finally {
+      this.joining = false;
     }
     this.setState('connected');
+  }
+
+  /**
+   * Cluster: a first join is tried again (3 times, with backoff) when the entry node answered but
+   * the class could not be reached: Redis briefly away (`unavailable`), or the node it redirected
+   * to did not answer (it has just died, and the entry does not know yet). Any other failure is final.
+   */
+  private mayRetryJoin(err: unknown, attempt: number): boolean {
+    if (attempt >= 3 || !(err instanceof SignalingError)) return false;
+    if (err.code === 'unavailable') return true;
+    const afterRedirect = this.originUrl !== undefined;
+    return afterRedirect && (err.code === 'disconnected' || err.code === 'timeout' || err.code === 'redirect');
   }
 
   async publishCamera(opts: { deviceId?: string } = {}): Promise<void> {
@@ -424,14 +461,40 @@ export class Classroom extends Emitter<ClassroomEvents> {
 
   // ---- Joining and resuming ------------------------------------------------------------------
 
-  private async wsUrl(): Promise<string> {
-    const u = new URL(this.opts.url, location.href);
+  /** The node to (re)connect to: the origin a redirect named, or the entry URL we were given. */
+  get serverUrl(): string {
+    return this.originUrl && !this.viaEntry ? this.originUrl : new URL(this.opts.url, location.href).toString();
+  }
+
+  private async wsUrl(base = this.serverUrl): Promise<string> {
+    const u = new URL(base, location.href);
     u.searchParams.set('token', typeof this.opts.token === 'string' ? this.opts.token : await this.opts.token());
     return u.toString();
   }
 
+  /**
+   * Sends `join` and follows a cluster's redirect to the node that serves the class, once: a
+   * second redirect (the class moved meanwhile) fails this attempt, and a reconnect starts again
+   * from the entry URL.
+   */
+  private async requestJoin(data: ClientRequestData<'join'>): Promise<ClientResponseData<'join'>> {
+    const hopping = data.redirected === true;
+    try {
+      const answer = await this.socket.request('join', data);
+      if (!hopping) this.originUrl = this.viaEntry || !this.originUrl ? undefined : this.originUrl;
+      this.viaEntry = false;
+      return answer;
+    } catch (err) {
+      if (!(err instanceof SignalingError) || err.code !== 'redirect' || !err.redirect || hopping) throw err;
+      this.originUrl = err.redirect.url;
+      this.viaEntry = false;
+      await this.socket.switchTo(await this.wsUrl(err.redirect.url));
+      return this.requestJoin({ ...data, redirected: true });
+    }
+  }
+
   private async joinFresh(): Promise<void> {
-    const answer = await this.socket.request('join', {});
+    const answer = await this.requestJoin({});
     this.acceptJoin(answer);
     this.device = new Device();
     await this.device.load({ routerRtpCapabilities: answer.routerRtpCapabilities as types.RtpCapabilities });
@@ -744,7 +807,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
   // ---- Reconnecting --------------------------------------------------------------------------
 
   private onSocketClosed(code: number): void {
-    if (this.reconnecting) return;
+    if (this.reconnecting || this.joining) return;
     if (code === closeCodes.unauthorized || code === closeCodes.replaced || code === closeCodes.removed || code === closeCodes.classEnded) {
       // Retrying cannot help: the token is bad, this session continues in another tab, or the
       // teacher removed us or ended the class.
@@ -773,6 +836,9 @@ export class Classroom extends Emitter<ClassroomEvents> {
         } catch (err) {
           this.emit('error', err as Error);
           if (this.socket.connected) this.socket.close(1000, 'retrying');
+          // Cluster: the node we were sent to may be gone; the next try goes through the entry URL
+          // (which places the class again), the one after to the origin again, and so on.
+          if (this.originUrl) this.viaEntry = !this.viaEntry;
           // Locked, or removed and banned: retrying cannot help.
           if (err instanceof SignalingError && err.code === 'forbidden') {
             this.stopForGood();
@@ -790,7 +856,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
     if (!this.session || !this.device) return false;
     let answer: ClientResponseData<'join'>;
     try {
-      answer = await this.socket.request('join', { resume: this.session });
+      answer = await this.requestJoin({ resume: this.session });
     } catch (err) {
       if (err instanceof SignalingError && err.code === 'not_found') return false;
       throw err;

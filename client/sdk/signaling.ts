@@ -9,6 +9,7 @@ import {
   type ErrorCode,
   type NotificationData,
   type NotificationMethod,
+  type RedirectTarget,
   type ServerMethod,
   type ServerRequestData,
 } from '../../protocol/schema.js';
@@ -19,6 +20,8 @@ export class SignalingError extends Error {
   constructor(
     readonly code: ErrorCode | 'disconnected' | 'timeout' | 'relay_unavailable',
     message: string,
+    /** Cluster: with code `redirect`, the node the room lives on. */
+    readonly redirect?: RedirectTarget,
   ) {
     super(message);
     this.name = 'SignalingError';
@@ -46,7 +49,11 @@ export class SignalingSocket extends Emitter<SignalingEvents> {
     throw new SignalingError('bad_request', 'no handler');
   };
 
-  constructor(private readonly requestTimeoutMs = 15_000) {
+  constructor(
+    private readonly requestTimeoutMs = 15_000,
+    /** A node that does not answer the connection by then counts as down (e.g. a dead machine). */
+    private readonly connectTimeoutMs = 10_000,
+  ) {
     super();
   }
 
@@ -59,13 +66,16 @@ export class SignalingSocket extends Emitter<SignalingEvents> {
       const ws = new WebSocket(url);
       this.ws = ws;
       let opened = false;
+      const timer = setTimeout(() => ws.close(), this.connectTimeoutMs);
       ws.onopen = () => {
         opened = true;
+        clearTimeout(timer);
         this.emit('open');
         resolve();
       };
       ws.onmessage = (ev) => this.onMessage(ev.data);
       ws.onclose = (ev) => {
+        clearTimeout(timer);
         if (this.ws === ws) this.ws = undefined;
         this.failPending(new SignalingError('disconnected', `socket closed (${ev.code} ${ev.reason})`));
         if (!opened) reject(new SignalingError('disconnected', `could not connect (${ev.code})`));
@@ -76,6 +86,22 @@ export class SignalingSocket extends Emitter<SignalingEvents> {
 
   close(code = 1000, reason = 'bye'): void {
     this.ws?.close(code, reason);
+  }
+
+  /**
+   * Moves to another server (a cluster's redirect): the current socket is closed without a `close`
+   * event (this is no dropped connection), then the new one is opened.
+   */
+  async switchTo(url: string): Promise<void> {
+    const old = this.ws;
+    if (old) {
+      old.onclose = null;
+      old.onmessage = null;
+      old.close(1000, 'redirected');
+      if (this.ws === old) this.ws = undefined;
+      this.failPending(new SignalingError('disconnected', 'socket moved to another server'));
+    }
+    await this.connect(url);
   }
 
   async request<M extends ClientMethod>(method: M, data: ClientRequestData<M>): Promise<ClientResponseData<M>> {
@@ -111,7 +137,7 @@ export class SignalingSocket extends Emitter<SignalingEvents> {
       this.pending.delete(m.id);
       clearTimeout(waiter.timer);
       if (m.ok) waiter.resolve(m.data);
-      else waiter.reject(new SignalingError(m.error.code, m.error.message));
+      else waiter.reject(new SignalingError(m.error.code, m.error.message, m.error.redirect));
     } else if ('id' in m) {
       void this.answerServerRequest(m.id, m.method, m.data);
     } else if (Object.hasOwn(notifications, m.method)) {

@@ -55,7 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const key = issue.path.filter((p) => typeof p === 'string').join('.');
       const v = envVars.find((e) => e.path.join('.') === key);
       // Never echo a secret back, even an invalid one.
-      const value = v?.name === 'SFU_JWT_SECRET' || v?.name === 'SFU_TURN_SECRET' ? '(hidden)' : JSON.stringify(env[v?.name ?? ''] ?? '(default)');
+      const value = v?.name === 'SFU_JWT_SECRET' || v?.name === 'SFU_TURN_SECRET' || v?.name === 'SFU_REDIS_URL' ? '(hidden)' : JSON.stringify(env[v?.name ?? ''] ?? '(default)');
       const shown = v ? `${v.name}=${value}` : key;
       const hint = issue.code === 'custom' || !v ? issue.message : `expected ${v.allowed}`;
       problems.push(`${shown}: ${hint}`);

@@ -125,6 +125,22 @@ export const configSchema = z
       /** Start coturn with the server (`npm start`) and stop it with the server. */
       managed: z.boolean(),
     }),
+    cluster: z.object({
+      /** Redis shared by the nodes of a cluster. Unset: a single node, no Redis at all. */
+      redisUrl: z.string().regex(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL').optional(),
+      /** This node's name in the cluster (default: host name and HTTP port). */
+      nodeId: z.string().regex(/^[\w.:-]{1,64}$/).optional(),
+      /** The WebSocket URL clients use to reach this node (default: ws(s)://<http host>:<port>/ws). */
+      publicWsUrl: z.url({ protocol: /^wss?$/ }).optional(),
+      /** How often the node writes its record (load, rooms) to Redis. */
+      heartbeatMs: z.number().int().min(200).max(60_000),
+      /** A node whose record is older than this is dead: its rooms may be claimed by others. */
+      nodeTtlMs: z.number().int().min(500).max(300_000),
+      /** A room's claim expires this long after its origin last refreshed it (every third of it). */
+      roomTtlMs: z.number().int().min(500).max(300_000),
+      /** Prefix of every key and channel, so that several clusters may share one Redis. */
+      keyPrefix: z.string().regex(/^[\w.:-]{0,32}$/),
+    }),
     shutdownTimeoutMs: z.number().int().min(100).max(120_000),
   })
   .superRefine((c, ctx) => {
@@ -168,6 +184,17 @@ export const configSchema = z
     const q = c.quality;
     if (q.fairRttMs > q.poorRttMs || q.fairLossPct > q.poorLossPct || q.fairLimitedPct > q.poorLimitedPct) {
       ctx.addIssue({ code: 'custom', path: ['quality', 'fairRttMs'], message: 'the fair thresholds must not exceed the poor ones' });
+    }
+    const cl = c.cluster;
+    if (cl.redisUrl) {
+      // Tokens are signed once and checked by whichever node a client reaches: one secret for all.
+      if (!c.auth.jwtSecret) ctx.addIssue({ code: 'custom', path: ['auth', 'jwtSecret'], message: 'required with SFU_REDIS_URL: every node of a cluster must check the same tokens' });
+      if (cl.nodeTtlMs < 2 * cl.heartbeatMs) {
+        ctx.addIssue({ code: 'custom', path: ['cluster', 'nodeTtlMs'], message: 'must be at least twice SFU_CLUSTER_HEARTBEAT_MS, or a live node looks dead between two heartbeats' });
+      }
+      if (!cl.publicWsUrl && (c.http.host === '0.0.0.0' || c.http.host === '::')) {
+        ctx.addIssue({ code: 'custom', path: ['cluster', 'publicWsUrl'], message: 'required with SFU_REDIS_URL when SFU_HTTP_HOST is 0.0.0.0 or ::: the URL other nodes send clients to' });
+      }
     }
     const unspecified = c.rtc.listenIp === '0.0.0.0' || c.rtc.listenIp === '::';
     if (unspecified && !c.rtc.announcedAddress) {
@@ -220,6 +247,7 @@ export const defaultConfig: Config = {
     totalQuota: 1200,
     managed: false,
   },
+  cluster: { heartbeatMs: 2000, nodeTtlMs: 6000, roomTtlMs: 10_000, keyPrefix: 'sfu:' },
   shutdownTimeoutMs: 10_000,
 };
 
@@ -295,5 +323,12 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_TURN_USER_QUOTA', path: ['turn', 'userQuota'], kind: 'int', allowed: 'an integer from 0 to 10000 (allocations per user)' },
   { name: 'SFU_TURN_TOTAL_QUOTA', path: ['turn', 'totalQuota'], kind: 'int', allowed: 'an integer from 0 to 1000000 (allocations in all)' },
   { name: 'SFU_TURN_MANAGED', path: ['turn', 'managed'], kind: 'bool', allowed: 'true or false' },
+  { name: 'SFU_REDIS_URL', path: ['cluster', 'redisUrl'], kind: 'string', allowed: 'a redis:// or rediss:// URL, e.g. redis://10.0.0.5:6379' },
+  { name: 'SFU_NODE_ID', path: ['cluster', 'nodeId'], kind: 'string', allowed: '1 to 64 letters, digits, _ . : -' },
+  { name: 'SFU_PUBLIC_WS_URL', path: ['cluster', 'publicWsUrl'], kind: 'string', allowed: 'a ws:// or wss:// URL clients reach this node at, e.g. wss://sfu2.school.example/ws' },
+  { name: 'SFU_CLUSTER_HEARTBEAT_MS', path: ['cluster', 'heartbeatMs'], kind: 'int', allowed: 'an integer from 200 to 60000' },
+  { name: 'SFU_CLUSTER_NODE_TTL_MS', path: ['cluster', 'nodeTtlMs'], kind: 'int', allowed: 'an integer from 500 to 300000' },
+  { name: 'SFU_CLUSTER_ROOM_TTL_MS', path: ['cluster', 'roomTtlMs'], kind: 'int', allowed: 'an integer from 500 to 300000' },
+  { name: 'SFU_REDIS_KEY_PREFIX', path: ['cluster', 'keyPrefix'], kind: 'string', allowed: 'up to 32 letters, digits, _ . : -' },
   { name: 'SFU_SHUTDOWN_TIMEOUT_MS', path: ['shutdownTimeoutMs'], kind: 'int', allowed: 'an integer from 100 to 120000' },
 ];

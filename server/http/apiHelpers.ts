@@ -12,6 +12,8 @@ const httpStatus: Record<ErrorCode, number> = {
   room_full: 409,
   rate_limited: 429,
   internal: 500,
+  redirect: 421, // Misdirected Request (the WebSocket join's code; no HTTP route throws it)
+  unavailable: 503,
 };
 
 /** Sends a typed error as `{ error: { code, message } }` with the matching HTTP status. */

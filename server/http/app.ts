@@ -6,7 +6,11 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import { recordingsApi } from './recordingsApi.js';
 import { roomsApi } from './roomsApi.js';
+import { bearerClaims } from './apiHelpers.js';
+import { forwardToOrigin } from './originProxy.js';
+import { nodesApi } from './nodesApi.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import type { ClusterNode } from '../cluster/clusterNode.js';
 
 export interface HttpDeps {
   pool: WorkerPool;
@@ -19,20 +23,23 @@ export interface HttpDeps {
   devTokenTtlSec: number;
   /** Folder with the browser SDK bundle and the demo page. */
   clientDir: string;
+  /** Cluster mode (SFU_REDIS_URL): the node's part in the cluster. */
+  cluster?: ClusterNode | undefined;
 }
 
 const devTokenRequest = tokenClaims.omit({ sub: true }).extend({ userId: tokenClaims.shape.sub.optional() }).strict();
 
-export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTokens, devTokenTtlSec, clientDir }: HttpDeps): Express {
+export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTokens, devTokenTtlSec, clientDir, cluster }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
   // Healthy only when every worker answers a request: a load balancer should stop sending classes
-  // to a node whose media plane is stuck or restarting.
+  // to a node whose media plane is stuck or restarting. In a cluster the Redis link is shown but
+  // does not make the node unhealthy: its classes go on without Redis.
   app.get('/healthz', async (_req, res) => {
     const workers = await pool.health();
     const ok = workers.length > 0 && workers.every((w) => w.alive);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', workers });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', workers, ...(cluster ? { cluster: cluster.status() } : {}) });
   });
 
   // Prometheus scrape; see docs/operations.md for what to watch.
@@ -56,8 +63,11 @@ export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTok
     res.json({ token });
   });
 
+  // Cluster: a teacher's recordings requests go to the node its class lives on (the files are there).
+  if (cluster) app.use('/api/recordings', forwardToOrigin(cluster, rooms, async (req) => (await bearerClaims(tokens, req)).room));
   app.use('/api/recordings', recordingsApi(tokens, recordings));
-  app.use('/api/rooms', roomsApi(tokens, rooms));
+  app.use('/api/rooms', roomsApi(tokens, rooms, cluster));
+  if (cluster) app.use('/api/nodes', nodesApi(tokens, cluster));
 
   app.use(express.static(path.resolve(clientDir), { index: 'index.html', maxAge: 0 }));
   // Malformed JSON bodies and the like: a clear 400, never a stack trace.

@@ -1,15 +1,19 @@
 import express, { type Request, type Router } from 'express';
 import type { AccessClaims, TokenService } from '../auth/tokens.js';
+import type { ClusterNode } from '../cluster/clusterNode.js';
 import { forbidden, notFound } from '../errors.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import { bearerClaims, route } from './apiHelpers.js';
+import { forward, wasForwarded } from './originProxy.js';
 
 /**
  * Read-only view of live classes (Authorization: Bearer <JWT>): an `admin` token sees every room,
- * a `teacher` token its own room; anyone else is refused.
+ * a `teacher` token its own room; anyone else is refused. In a cluster, the list has every node's
+ * rooms (each with its `node`; other nodes' as of their last heartbeat), and one room is fetched
+ * from the node it lives on.
  */
-export function roomsApi(tokens: TokenService, rooms: RoomRegistry): Router {
+export function roomsApi(tokens: TokenService, rooms: RoomRegistry, cluster?: ClusterNode): Router {
   const router = express.Router();
   const reader = async (req: Request): Promise<AccessClaims> => {
     const claims = await bearerClaims(tokens, req);
@@ -20,7 +24,9 @@ export function roomsApi(tokens: TokenService, rooms: RoomRegistry): Router {
 
   router.get('/', route(async (req, res) => {
     const claims = await reader(req);
-    res.json({ rooms: rooms.all().filter((r) => mayRead(claims, r.id)).map(summary) });
+    const here = rooms.all().map((r) => (cluster ? { ...summary(r), node: cluster.id } : summary(r)));
+    const elsewhere = cluster?.remoteRooms() ?? [];
+    res.json({ rooms: [...here, ...elsewhere].filter((r) => mayRead(claims, r.id)) });
   }));
 
   router.get('/:id', route(async (req, res) => {
@@ -28,13 +34,19 @@ export function roomsApi(tokens: TokenService, rooms: RoomRegistry): Router {
     const id = String(req.params.id);
     if (!mayRead(claims, id)) throw forbidden(`your token is for room ${claims.room}, not ${id}`);
     const room = rooms.get(id);
-    if (!room || room.closed) throw notFound(`no open room ${id}`);
-    res.json({ room: detail(room) });
+    if (!room || room.closed) {
+      // Another node's room: ask that node, with the caller's own token (each node checks it).
+      const origin = cluster && !wasForwarded(req) ? await cluster.remoteOriginHttpUrl(id) : undefined;
+      if (!origin || !cluster) throw notFound(`no open room ${id}`);
+      await forward(req, res, origin, cluster.id);
+      return;
+    }
+    res.json({ room: cluster ? { ...detail(room), node: cluster.id } : detail(room) });
   }));
   return router;
 }
 
-function summary(room: Room) {
+export function summary(room: Room) {
   const peers = [...room.peers.values()];
   return {
     id: room.id,

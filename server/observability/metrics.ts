@@ -30,8 +30,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly clusterRedirects = new client.Counter({
+    name: 'sfu_cluster_redirects_total',
+    help: 'Joins answered with a redirect to the room\'s origin node (cluster mode)',
+    registers: [this.registry],
+  });
+  readonly clusterTakeovers = new client.Counter({
+    name: 'sfu_cluster_takeovers_total',
+    help: 'Rooms this node moved from a dead node to a live one (cluster mode)',
+    registers: [this.registry],
+  });
+
   constructor() {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'sfu_node_' });
+  }
+
+  /** Cluster mode: the Redis link (1 up, 0 down) and the live nodes this node knows of. */
+  watchCluster(cluster: { status(): { redis: string; nodes: number; heldRooms: number } }): void {
+    const gauge = (name: string, help: string, value: () => number) =>
+      new client.Gauge({ name, help, registers: [this.registry], collect() { this.set(value()); } });
+    gauge('sfu_redis_up', 'Whether this node\'s connection to the cluster\'s Redis is up (1) or not (0)', () => (cluster.status().redis === 'ready' ? 1 : 0));
+    gauge('sfu_cluster_nodes', 'Live nodes of the cluster this node knows of, itself included', () => cluster.status().nodes);
+    gauge('sfu_cluster_rooms_claimed', 'Rooms this node serves as their origin (claimed in Redis)', () => cluster.status().heldRooms);
   }
 
   /** Registers the gauges read from the live objects at scrape time. */

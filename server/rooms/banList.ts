@@ -4,11 +4,21 @@
  */
 export class BanList {
   private readonly until = new Map<string, number>();
+  /** Told of every ban issued here (not of restored ones): the cluster shares them through Redis. */
+  onBan: ((roomId: string, userId: string, ms: number) => void) | undefined;
 
   ban(roomId: string, userId: string, ms: number): void {
     if (ms <= 0) return;
+    this.restore(roomId, userId, ms);
+    this.onBan?.(roomId, userId, ms);
+  }
+
+  /** A ban issued elsewhere (another node of the cluster): enforced here, not announced again. */
+  restore(roomId: string, userId: string, ms: number): void {
+    if (ms <= 0) return;
     this.prune();
-    this.until.set(key(roomId, userId), Date.now() + ms);
+    const k = key(roomId, userId);
+    this.until.set(k, Math.max(this.until.get(k) ?? 0, Date.now() + ms));
   }
 
   /** Milliseconds the user remains banned from the room; 0 when not banned. */

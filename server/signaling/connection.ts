@@ -22,6 +22,7 @@ export interface ConnectionOptions {
   rooms: RoomRegistry;
   recordings: HandlerContext['recordings'];
   iceServersFor: HandlerContext['iceServersFor'];
+  cluster?: HandlerContext['cluster'];
   rateLimitPerSec: number;
   rateLimitBurst: number;
   joinTimeoutMs: number;
@@ -151,6 +152,7 @@ export class Connection {
       rooms: this.opts.rooms,
       recordings: this.opts.recordings,
       iceServersFor: this.opts.iceServersFor,
+      cluster: this.opts.cluster,
       session: this.session,
       afterReply: (fn) => after.push(fn),
     };
@@ -171,7 +173,7 @@ export class Connection {
     this.opts.metrics?.signalingErrors.inc({ code: wire.code });
     if (wire.internal) this.log.error({ err, method }, 'request failed');
     else this.log.debug({ method, code: wire.code, message: wire.message }, 'request refused');
-    this.send({ id, ok: false, error: { code: wire.code, message: wire.message } });
+    this.send({ id, ok: false, error: { code: wire.code, message: wire.message, ...(wire.redirect ? { redirect: wire.redirect } : {}) } });
   }
 
   private onClose(): void {

@@ -12,6 +12,8 @@ export interface SignalingOptions extends Omit<ConnectionOptions, 'logger'> {
   maxMessageBytes: number;
   heartbeatMs: number;
   allowedOrigins: string[];
+  /** Cluster mode: the Origins of the other live nodes (a page served by one opens sockets to another). */
+  clusterOrigins?: (() => string[]) | undefined;
   logger: Logger;
 }
 
@@ -51,7 +53,8 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
       if (!accepting) return refuse(socket, 503, 'Service Unavailable');
-      if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins)) {
+      const allowed = opts.clusterOrigins ? [...opts.allowedOrigins, ...opts.clusterOrigins()] : opts.allowedOrigins;
+      if (!originAllowed(req.headers.origin, req.headers.host, allowed)) {
         log.warn({ origin: req.headers.origin }, 'WebSocket refused: origin not allowed');
         return refuse(socket, 403, 'Forbidden');
       }

@@ -5,7 +5,7 @@ export interface Reply {
   id: number;
   ok: boolean;
   data?: unknown;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; redirect?: { url: string; nodeId: string } };
 }
 
 export class SocketClosed extends Error {

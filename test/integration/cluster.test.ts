@@ -1,0 +1,244 @@
+import { rmSync } from 'node:fs';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { clusterToken, health, recordingsDirOf, spawnClusterNode, waitForCluster, wsUrlOf } from '../helpers/cluster.js';
+import { startRedis, type RedisServer } from '../helpers/redisServer.js';
+import { spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
+import { type Reply, WsClient } from '../helpers/wsClient.js';
+
+// Two real server processes on two loopback addresses sharing one real Redis: the join redirect,
+// placement, the cluster-wide rooms API, bans across nodes and takeover, and Redis going away.
+let redis: RedisServer;
+let a: ServerProcess;
+let b: ServerProcess;
+const clients: WsClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis(6391);
+  a = spawnClusterNode({ id: 'node-a', ip: '127.0.0.1', httpPort: 3510, rtcBasePort: 25100 }, redis.url);
+  b = spawnClusterNode({ id: 'node-b', ip: '127.0.0.2', httpPort: 3511, rtcBasePort: 25110 }, redis.url);
+  await waitForCluster([a, b]);
+});
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') {
+    for (const [name, n] of [['a', a], ['b', b]] as const) console.error(`node ${name} output:\n${n?.output().slice(-5000)}`);
+  }
+});
+afterAll(async () => {
+  clients.forEach((c) => c.close());
+  await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
+  await redis?.dispose();
+  for (const id of ['node-a', 'node-b', 'node-c']) rmSync(recordingsDirOf(id), { recursive: true, force: true });
+});
+
+type Role = 'teacher' | 'student' | 'observer';
+async function connect(node: ServerProcess | string, room: string, user: string, role: Role = 'student'): Promise<WsClient> {
+  const base = typeof node === 'string' ? node : wsUrlOf(node);
+  const c = await WsClient.connect(`${base}?token=${await clusterToken({ room, sub: user, name: user, role })}`);
+  clients.push(c);
+  return c;
+}
+
+/** Joins through `entry`, following a redirect once as the SDK does. */
+async function joinVia(entry: ServerProcess, room: string, user: string, role: Role = 'student') {
+  let c = await connect(entry, room, user, role);
+  let reply = await c.call('join');
+  let redirectedTo: string | undefined;
+  if (!reply.ok && reply.error?.code === 'redirect') {
+    redirectedTo = reply.error.redirect!.url;
+    c.close();
+    c = await connect(redirectedTo, room, user, role);
+    reply = await c.call('join', { redirected: true });
+  }
+  return { c, reply, redirectedTo };
+}
+
+const redirectOf = (r: Reply) => r.error?.redirect;
+
+/**
+ * Opens a class with its teacher joining at node a; placement by load decides where it lives.
+ * Returns the origin and the other node.
+ */
+async function openClass(room: string) {
+  const j = await joinVia(a, room, `${room}-teacher`, 'teacher');
+  expect(j.reply.ok).toBe(true);
+  const [origin, other] = j.redirectedTo ? [b, a] : [a, b];
+  return { teacher: j.c, origin, other, originId: origin === a ? 'node-a' : 'node-b', originWs: wsUrlOf(origin) };
+}
+
+describe('a cluster of two nodes', () => {
+  it('places a new class on the node that got the first join, and redirects joins at the other node there', async () => {
+    const t = await connect(a, 'algebra', 'teacher-1', 'teacher');
+    await t.ok('join');
+
+    const s = await connect(b, 'algebra', 'student-1');
+    const refused = await s.call('join');
+    expect(refused.ok).toBe(false);
+    expect(refused.error?.code).toBe('redirect');
+    expect(redirectOf(refused)).toEqual({ url: 'ws://127.0.0.1:3510/ws', nodeId: 'node-a' });
+
+    const { reply, redirectedTo } = await joinVia(b, 'algebra', 'student-2');
+    expect(redirectedTo).toBe('ws://127.0.0.1:3510/ws');
+    expect(reply.ok).toBe(true);
+    expect((reply.data as { peers: { userId: string }[] }).peers.map((p) => p.userId)).toContain('teacher-1');
+  });
+
+  it('a redirected join that lands on a node which is not the origin is redirected again (the client stops there)', async () => {
+    const c = await connect(b, 'algebra', 'student-3');
+    const r = await c.call('join', { redirected: true });
+    expect(r.error?.code).toBe('redirect');
+    expect(redirectOf(r)?.nodeId).toBe('node-a');
+  });
+
+  it('lists every node\'s rooms and the live nodes at any node, and reads one room through the node it lives on', async () => {
+    const admin = await clusterToken({ room: 'x', sub: 'staff', name: 'Staff', role: 'admin' as never });
+    const { reply } = await joinVia(b, 'biology', 'bio-teacher', 'teacher');
+    expect(reply.ok).toBe(true);
+    await waitFor(async () => {
+      const res = await fetch(`${b.url}/api/rooms`, { headers: { authorization: `Bearer ${admin}` } });
+      const { rooms } = (await res.json()) as { rooms: { id: string; node: string; peers: number }[] };
+      const algebra = rooms.find((r) => r.id === 'algebra');
+      const biology = rooms.find((r) => r.id === 'biology');
+      return algebra?.node === 'node-a' && algebra.peers === 2 && biology?.node === 'node-b';
+    }, 5000, 'both rooms listed at node b');
+    const nodes = (await (await fetch(`${a.url}/api/nodes`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { node: string; redis: string; nodes: { id: string; wsUrl: string; load: { peers: number } }[] };
+    expect(nodes.node).toBe('node-a');
+    expect(nodes.redis).toBe('ready');
+    expect(nodes.nodes.map((n) => [n.id, n.wsUrl]).sort()).toEqual([['node-a', 'ws://127.0.0.1:3510/ws'], ['node-b', 'ws://127.0.0.2:3511/ws']]);
+    const teacher = await clusterToken({ room: 'algebra', sub: 't', name: 't', role: 'teacher' });
+    expect((await fetch(`${a.url}/api/nodes`, { headers: { authorization: `Bearer ${teacher}` } })).status).toBe(403);
+    const res = await fetch(`${b.url}/api/rooms/algebra`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(200);
+    const { room } = (await res.json()) as { room: { id: string; node: string; participants: unknown[] } };
+    expect(room).toMatchObject({ id: 'algebra', node: 'node-a' });
+    expect(room.participants).toHaveLength(2);
+  });
+
+  it("a teacher's recordings requests at the other node are served by the class's node", async () => {
+    const { origin, other } = await openClass('music');
+    const teacher = await clusterToken({ room: 'music', sub: 'music-teacher', name: 'T', role: 'teacher' });
+    const auth = { authorization: `Bearer ${teacher}` };
+    const started = await fetch(`${other.url}/api/recordings`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ room: 'music' }) });
+    expect(started.status).toBe(201);
+    const { recording } = (await started.json()) as { recording: { id: string; state: string } };
+    const listed = (await (await fetch(`${origin.url}/api/recordings`, { headers: auth })).json()) as { recordings: { id: string }[] };
+    expect(listed.recordings.map((r) => r.id)).toContain(recording.id);
+    const stopped = await fetch(`${other.url}/api/recordings/${recording.id}/stop`, { method: 'POST', headers: auth });
+    expect(stopped.status).toBe(200);
+    const one = (await (await fetch(`${other.url}/api/recordings/${recording.id}`, { headers: auth })).json()) as { recording: { id: string; state: string } };
+    expect(one.recording).toMatchObject({ id: recording.id, state: 'stopped' });
+  });
+
+  it('a removed student cannot get back in through the other node; the ban reaches every node', async () => {
+    const { teacher, other } = await openClass('chemistry');
+    const { c: s, reply } = await joinVia(other, 'chemistry', 'troll');
+    expect(reply.ok).toBe(true);
+    await teacher.ok('removePeer', { peerId: (reply.data as { peerId: string }).peerId, reason: 'spam' });
+    expect((await s.closed).code).toBe(4005);
+
+    const again = await joinVia(other, 'chemistry', 'troll');
+    expect(again.reply.ok).toBe(false);
+    expect(again.reply.error?.code).toBe('forbidden');
+    // The other node got the ban over pub/sub, and it is stored in Redis with its expiry.
+    await waitFor(() => other.output().includes('ban from another node applied'), 5000, 'ban announced to the other node');
+    const r = createClient({ url: redis.url });
+    await r.connect();
+    const ttl = await r.pTTL('sfu:ban:chemistry:troll');
+    await r.close();
+    expect(ttl).toBeGreaterThan(500_000); // SFU_REMOVE_BAN_SEC's default, 600 s
+  });
+
+  it('Redis away: live classes go on and admit their own joins; other joins get `unavailable`; back, claims are re-asserted', async () => {
+    const { teacher: t, origin, other, originId, originWs } = await openClass('history');
+    await redis.stop('SIGKILL');
+    await waitFor(async () => (await health(origin)).cluster?.redis === 'down', 5000, 'the origin sees redis down');
+    expect((await health(origin)).status).toBe('ok'); // Redis down does not make the node unhealthy
+
+    // A class already on its node: joins there still work.
+    const s = await connect(origin, 'history', 'hist-student');
+    expect((await s.call('join')).ok).toBe(true);
+    // A new class, or one that might live elsewhere: a typed, clear refusal.
+    const n = await connect(other, 'history', 'hist-late');
+    const refused = await n.call('join');
+    expect(refused.error?.code).toBe('unavailable');
+    expect(refused.error?.message).toMatch(/Redis/);
+    // The sockets of the live class stayed open.
+    expect(t.ws.readyState).toBe(t.ws.OPEN);
+    expect(origin.output()).toContain('redis connection lost');
+
+    await redis.start(); // empty: no nodes, no claims
+    await waitForCluster([a, b], 15_000);
+    const r = createClient({ url: redis.url });
+    await r.connect();
+    await waitFor(async () => (await r.get('sfu:room:history')) === originId, 5000, 'the origin re-asserted its claim');
+    await r.close();
+    expect(origin.output()).toContain('redis connection restored');
+    const late = await joinVia(other, 'history', 'hist-late-2');
+    expect(late.redirectedTo).toBe(originWs);
+    expect(late.reply.ok).toBe(true);
+    expect((late.reply.data as { peers: unknown[] }).peers).toHaveLength(2);
+  });
+
+  it('a killed node\'s classes are claimed again by a join at the surviving node; the ban still holds there', async () => {
+    const { teacher, origin, other } = await openClass('physics');
+    const { c: s, reply } = await joinVia(other, 'physics', 'phys-troll');
+    expect(reply.ok).toBe(true);
+    await teacher.ok('removePeer', { peerId: (reply.data as { peerId: string }).peerId });
+    await s.closed;
+
+    await origin.stop('SIGKILL');
+    const t0 = Date.now();
+    // Until the dead node's record expires, the survivor still sends clients there; then it takes the room over.
+    const again = await waitFor(async () => {
+      const j = await joinVia(other, 'physics', 'physics-teacher', 'teacher').catch(() => undefined);
+      if (j && !j.reply.ok) j.c.close();
+      return j?.reply.ok ? j : undefined;
+    }, 10_000, 'the room re-created on the surviving node');
+    expect(again.redirectedTo).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(other.output()).toContain('room taken over from a dead node');
+    const banned = await connect(other, 'physics', 'phys-troll');
+    expect((await banned.call('join')).error?.code).toBe('forbidden');
+  });
+});
+
+describe('a node started while Redis is not there yet', () => {
+  it('starts anyway, answers joins `unavailable`, and serves once Redis comes up', async () => {
+    const port = 6395;
+    const c = spawnClusterNode({ id: 'node-c', ip: '127.0.0.1', httpPort: 3512, rtcBasePort: 25120 }, `redis://127.0.0.1:${port}`);
+    let late: RedisServer | undefined;
+    try {
+      await waitFor(async () => (await fetch(`${c.url}/healthz`)).ok, 30_000, 'node c up');
+      expect((await health(c)).cluster?.redis).not.toBe('ready');
+      const early = await connect(c, 'geography', 'geo-1', 'teacher');
+      expect((await early.call('join')).error?.code).toBe('unavailable');
+      expect(c.output()).toContain('redis unreachable');
+
+      late = await startRedis(port);
+      await waitFor(async () => (await health(c)).cluster?.redis === 'ready', 15_000, 'node c connected');
+      const now = await connect(c, 'geography', 'geo-2', 'teacher');
+      expect((await now.call('join')).ok).toBe(true);
+    } finally {
+      await c.stop('SIGKILL');
+      await late?.dispose();
+    }
+  });
+});
+
+describe('without SFU_REDIS_URL (the default)', () => {
+  it('a node is on its own: no Redis, no cluster fields, joins served as before', async () => {
+    const solo = spawnServer({ SFU_HTTP_PORT: '3513', SFU_RTC_BASE_PORT: '25140', SFU_WORKERS: '1', SFU_JWT_SECRET: 'cluster-test-secret-0123456789abcdef' });
+    try {
+      await waitFor(async () => (await fetch(`${solo.url}/healthz`)).ok, 30_000, 'solo node up');
+      const h = await health(solo);
+      expect(h.status).toBe('ok');
+      expect(h.cluster).toBeUndefined();
+      const c = await connect(solo.url.replace(/^http/, 'ws') + '/ws', 'solo-class', 'solo-1', 'teacher');
+      expect((await c.call('join')).ok).toBe(true);
+      expect(await (await fetch(`${solo.url}/metrics`)).text()).not.toContain('sfu_redis_up');
+      expect(solo.output()).not.toMatch(/redis/i);
+    } finally {
+      await solo.stop('SIGKILL');
+    }
+  });
+});
