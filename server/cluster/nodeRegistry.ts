@@ -7,6 +7,8 @@ import type { RedisConnection } from './redisConnection.js';
 export const roomSummary = z.object({
   id: z.string(),
   worker: z.number(),
+  /** The workers a class spread over several has routers on (absent from older nodes). */
+  routers: z.array(z.object({ worker: z.number(), peers: z.number(), consumers: z.number() })).optional(),
   peers: z.number(),
   publishers: z.number(),
   recording: z.string().nullable(),
