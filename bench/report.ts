@@ -201,10 +201,10 @@ async function main(): Promise<void> {
     if (deviceSpread) renderSpread(deviceSpread, '10b. One class over several workers');
   }
 
-  const sig = read<Meta & { roomSize: number; idleSec: number; results: { peers: number; rate: number; rssMiB: number; idleCpuPct: number; joinP50Ms: number; joinP99Ms: number; connectAndJoinP50Ms: number; connectAndJoinP99Ms: number; joinsPerSec: number }[] }>('signaling');
+  const sig = read<Meta & { roomSize: number; idleSec: number; repeat?: number; results: { peers: number; rate: number; rssMiB: number; idleCpuPct: number; joinP50Ms: number; joinP99Ms: number; connectAndJoinP50Ms: number; connectAndJoinP99Ms: number; joinsPerSec: number }[] }>('signaling');
   if (sig) {
     block(4);
-    out.push('### 4. Signaling: idle peers, joins', '', stamp(sig), `Rooms of ${sig.roomSize}; idle for ${sig.idleSec} s with heartbeats.`, '');
+    out.push('### 4. Signaling: idle peers, joins', '', stamp(sig), `Rooms of ${sig.roomSize}; idle for ${sig.idleSec} s with heartbeats.${sig.repeat ? ` Medians of ${sig.repeat} runs per K, each on a fresh server.` : ''}`, '');
     out.push(
       md(
         ['peers', 'server RSS MiB', 'idle CPU %', 'join p50 ms', 'join p99 ms', 'connect + join p50 ms', 'connect + join p99 ms', 'joins / s (100 in flight)'],

@@ -4,7 +4,9 @@
  * the server's RSS and CPU while idle; join throughput (joins answered per second with many in
  * flight) and join latency p50 / p99 at a sustained rate.
  *
- * Run: node bench/run.mjs signaling [--peers 1000,5000] [--rate 200] [--idle 20]
+ * Each K is measured `--repeat` times, each on a fresh server; the table gives each field's median.
+ *
+ * Run: node bench/run.mjs signaling [--peers 1000,5000] [--rate 200] [--idle 20] [--repeat 3]
  * Loopback only; port 3430. The server runs in its own process (RSS and CPU are its own).
  */
 import WebSocket from 'ws';
@@ -16,6 +18,7 @@ import { flag, runScenario } from './lib/cli.js';
 const counts = flag('peers', '1000,5000').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n <= 10_000);
 const rate = Math.min(2000, Math.max(1, Number(flag('rate', '200'))));
 const idleSec = Math.min(120, Math.max(5, Number(flag('idle', '20'))));
+const repeat = Math.min(9, Math.max(1, Number(flag('repeat', '3'))));
 const roomSize = 50;
 
 interface Joined {
@@ -79,42 +82,62 @@ async function joinFlat(server: BenchServer, toks: string[], inFlight: number): 
   return { joined, perSec: (joined.length * 1000) / (performance.now() - start) };
 }
 
+async function measureOnce(k: number, run: number) {
+  const server = await startBenchServer({ workers: 1, httpPort: 3430, rtcPort: 24300 });
+  const sockets: WebSocket[] = [];
+  try {
+    const rssBefore = rssMiB(server.pid);
+    process.stderr.write(`[signaling] K=${k} (run ${run + 1}/${repeat}): joining at ${rate}/s…\n`);
+    const paced = await joinAtRate(server, await tokens(server, k, `paced${k}-${run}`), rate);
+    sockets.push(...paced.map((j) => j.ws));
+    process.stderr.write(`[signaling] K=${k}: all joined; idle ${idleSec} s…\n`);
+    const c0 = cpuMs(server.pid);
+    await new Promise((r) => setTimeout(r, idleSec * 1000));
+    const idleCpuPct = (100 * (cpuMs(server.pid) - c0)) / (idleSec * 1000);
+    const rss = rssMiB(server.pid);
+    // Throughput: 500 more joins, 100 in flight, on top of the K idle peers.
+    const flat = await joinFlat(server, await tokens(server, 500, `flat${k}-${run}`), 100);
+    sockets.push(...flat.joined.map((j) => j.ws));
+    const join = paced.map((j) => j.joinMs);
+    const total = paced.map((j) => j.totalMs);
+    return {
+      peers: k,
+      rate,
+      rssMiB: rss,
+      rssBeforeMiB: rssBefore,
+      idleCpuPct,
+      joinP50Ms: percentile(join, 50),
+      joinP99Ms: percentile(join, 99),
+      connectAndJoinP50Ms: percentile(total, 50),
+      connectAndJoinP99Ms: percentile(total, 99),
+      joinsPerSec: flat.perSec,
+    };
+  } finally {
+    for (const s of sockets) s.terminate();
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const results = [];
   for (const k of counts) {
-    const server = await startBenchServer({ workers: 1, httpPort: 3430, rtcPort: 24300 });
-    const sockets: WebSocket[] = [];
-    try {
-      const rssBefore = rssMiB(server.pid);
-      process.stderr.write(`[signaling] K=${k}: joining at ${rate}/s…\n`);
-      const paced = await joinAtRate(server, await tokens(server, k, `paced${k}`), rate);
-      sockets.push(...paced.map((j) => j.ws));
-      process.stderr.write(`[signaling] K=${k}: all joined; idle ${idleSec} s…\n`);
-      const c0 = cpuMs(server.pid);
-      await new Promise((r) => setTimeout(r, idleSec * 1000));
-      const idleCpuPct = (100 * (cpuMs(server.pid) - c0)) / (idleSec * 1000);
-      const rss = rssMiB(server.pid);
-      // Throughput: 500 more joins, 100 in flight, on top of the K idle peers.
-      const flat = await joinFlat(server, await tokens(server, 500, `flat${k}`), 100);
-      sockets.push(...flat.joined.map((j) => j.ws));
-      const join = paced.map((j) => j.joinMs);
-      const total = paced.map((j) => j.totalMs);
-      results.push({
-        peers: k,
-        rate,
-        rssMiB: rss,
-        rssBeforeMiB: rssBefore,
-        idleCpuPct,
-        joinP50Ms: percentile(join, 50),
-        joinP99Ms: percentile(join, 99),
-        connectAndJoinP50Ms: percentile(total, 50),
-        connectAndJoinP99Ms: percentile(total, 99),
-        joinsPerSec: flat.perSec,
-      });
-    } finally {
-      for (const s of sockets) s.terminate();
-      await server.stop();
-    }
+    const runs: Awaited<ReturnType<typeof measureOnce>>[] = [];
+    for (let run = 0; run < repeat; run++) runs.push(await measureOnce(k, run));
+    // Field by field, the median run (the machine is noisy).
+    const median = (get: (r: (typeof runs)[number]) => number) => percentile(runs.map(get), 50);
+    results.push({
+      peers: k,
+      rate,
+      rssMiB: median((r) => r.rssMiB),
+      rssBeforeMiB: median((r) => r.rssBeforeMiB),
+      idleCpuPct: median((r) => r.idleCpuPct),
+      joinP50Ms: median((r) => r.joinP50Ms),
+      joinP99Ms: median((r) => r.joinP99Ms),
+      connectAndJoinP50Ms: median((r) => r.connectAndJoinP50Ms),
+      connectAndJoinP99Ms: median((r) => r.connectAndJoinP99Ms),
+      joinsPerSec: median((r) => r.joinsPerSec),
+      runs,
+    });
   }
   table(
     results.map((r) => ({
@@ -127,7 +150,7 @@ async function main(): Promise<void> {
       'joins/s (100 in flight)': r.joinsPerSec,
     })),
   );
-  process.stdout.write(`saved ${save('signaling', { roomSize, idleSec, results })}\n`);
+  process.stdout.write(`saved ${save('signaling', { roomSize, idleSec, repeat, results })}\n`);
 }
 
-runScenario('signaling', 10, main);
+runScenario('signaling', 30, main);

@@ -69,6 +69,8 @@ describe('recording a class', () => {
     const decoded = await decode(file);
     expect(decoded.errors).toBe('');
     expect(decoded.videoFrames).toBeGreaterThanOrEqual(200);
+    // A few frames may share a millisecond after layer switches (see decode()); not a stream of them.
+    expect(decoded.sameTimeFrames).toBeLessThan(decoded.videoFrames / 10);
     expect(meta.files[0]!.sizeBytes).toBe(fs.statSync(file).size);
     expect(meta.durationSec).toBeGreaterThan(9);
     await teacher.context().close();

@@ -15,9 +15,17 @@ export async function probe(file: string): Promise<{ streams: { type: string; co
   return { streams: json.streams.map((s) => ({ type: s.codec_type, codec: s.codec_name })), durationSec: Number(json.format.duration ?? 0) };
 }
 
-/** Decodes the whole file (`ffmpeg -v error -i FILE -f null -`): what it printed, and how many video frames. */
-export async function decode(file: string): Promise<{ errors: string; videoFrames: number }> {
+/**
+ * Decodes the whole file (`ffmpeg -v error -i FILE -f null -`): what it printed, and how many video
+ * frames. `sameTimeFrames` counts frames that share a millisecond with the one before: after a
+ * simulcast layer switch mediasoup may send a frame one RTP tick (11 µs) after the previous one,
+ * which WebM's millisecond timestamps cannot tell apart. The frames decode; only ffmpeg's output
+ * stage complains ("non monotonically increasing dts"), so those lines are counted, not errors.
+ */
+export async function decode(file: string): Promise<{ errors: string; videoFrames: number; sameTimeFrames: number }> {
   const { stdout, stderr } = await run('ffmpeg', ['-nostdin', '-v', 'error', '-progress', 'pipe:1', '-i', file, '-f', 'null', '-']);
   const frames = [...stdout.matchAll(/^frame=(\d+)/gm)].map((m) => Number(m[1]));
-  return { errors: stderr.trim(), videoFrames: frames.at(-1) ?? 0 };
+  const lines = stderr.trim().split('\n').filter((l) => l !== '');
+  const sameTime = (l: string) => /non monotonically increasing dts to muxer in stream \d+: (\d+) >= \1$/.test(l);
+  return { errors: lines.filter((l) => !sameTime(l)).join('\n'), videoFrames: frames.at(-1) ?? 0, sameTimeFrames: lines.filter(sameTime).length };
 }
