@@ -815,17 +815,22 @@ export class Classroom extends Emitter<ClassroomEvents> {
       return;
     }
     if (this.leaving) return;
-    if (code === closeCodes.goingAway) this.session = undefined; // the room is gone: rejoin afresh
-    void this.reconnect();
+    // The room is gone (its media worker failed, or the server is going down): rejoin afresh, and
+    // soon, since the server asked for it; a little jitter spreads a whole class's rejoins.
+    const goingAway = code === closeCodes.goingAway;
+    if (goingAway) this.session = undefined;
+    void this.reconnect(goingAway ? 100 + Math.round(200 * Math.random()) : undefined);
   }
 
   /** Retries with backoff until resumed or rejoined (or left); one loop at a time. */
-  private async reconnect(): Promise<void> {
+  /** `firstDelayMs`: the first attempt's wait, instead of the backoff's (the server said when). */
+  private async reconnect(firstDelayMs?: number): Promise<void> {
     this.reconnecting = true;
     this.setState('reconnecting');
     try {
       while (!this.leaving) {
-        await new Promise((r) => setTimeout(r, backoffDelay(this.reconnectAttempt++)));
+        const attempt = this.reconnectAttempt++;
+        await new Promise((r) => setTimeout(r, attempt === 0 && firstDelayMs !== undefined ? firstDelayMs : backoffDelay(attempt)));
         if (this.leaving) return;
         try {
           await this.socket.connect(await this.wsUrl());
