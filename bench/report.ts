@@ -196,7 +196,7 @@ async function main(): Promise<void> {
   const deviceSpread = read<SpreadResult>('device/spread');
   if (deviceCores || deviceSpread) {
     block(10);
-    out.push('### 10. On a 16-core machine (bench/device)', '', 'Scenarios 5 and 9 where the cores are there to scale onto; the run logs are beside the results in `bench/results/device/`.', '');
+    out.push('### 10. On a 16-core machine (bench/device)', '', 'Scenarios 5 and 9 where the cores are there to scale onto; the run logs (*-run.txt) are beside the results in `bench/results/device/`.', '');
     if (deviceCores) renderCores(deviceCores, '10a. Cores');
     if (deviceSpread) renderSpread(deviceSpread, '10b. One class over several workers');
   }
