@@ -30,6 +30,8 @@ export interface RoomOptions {
 }
 
 const sourceKind: Record<Source, 'audio' | 'video'> = { mic: 'audio', cam: 'video', screen: 'video' };
+/** The least a participant is expected to consume: a teacher's camera and microphone. */
+const expectedConsumersPerPeer = 2;
 /** A client re-creating transports (ICE fallback) may briefly hold an old and a new one. */
 const maxTransportsPerDirection = 2;
 
@@ -218,12 +220,16 @@ export class Room {
     peer.home = undefined;
   }
 
-  /** What `rr`'s peers will consume once they receive everyone else's producers. */
+  /**
+   * What `rr`'s peers will consume once they receive everyone else's producers, counting each peer
+   * for at least a teacher's camera and microphone: students often arrive before anything is
+   * published, and placement happens only once per peer.
+   */
   private projectedConsumers(rr: RoomRouter): number {
     let producers = 0;
     for (const p of this.peers.values()) producers += p.producers.size;
     let n = 0;
-    for (const p of this.peers.values()) if (p.home === rr) n += producers - p.producers.size;
+    for (const p of this.peers.values()) if (p.home === rr) n += Math.max(expectedConsumersPerPeer, producers - p.producers.size);
     return n;
   }
 

@@ -12,7 +12,7 @@ import { audioPackets, openClassPage, peerIdOf, videoSamples } from '../helpers/
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer } from '../helpers/testServer.js';
 
-// A class spread over two workers in real Chromium: with the threshold at 2 consumers per router,
+// A class spread over two workers in real Chromium: with the threshold at 4 consumers per router,
 // the third participant is placed on a router in the other worker, and every producer is piped
 // across. Each participant must decode everyone else's video and receive their audio; the active
 // speaker, detected on the first router, must be the one on the second router (the only one with
@@ -36,7 +36,7 @@ beforeAll(async () => {
   // Speech-like: loudness swinging four times a second over a faint noise floor (see activeSpeaker.test.ts).
   await makeWav(loud, 'aevalsrc=0.6*sin(2*PI*220*t)*abs(sin(2*PI*2*t))+0.003*(2*random(0)-1):s=48000');
   await makeWav(quiet, 'anullsrc=r=48000:cl=mono');
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '24100', SFU_WORKERS: '2', SFU_ROOM_ROUTER_MAX_CONSUMERS: '2' });
+  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '24100', SFU_WORKERS: '2', SFU_ROOM_ROUTER_MAX_CONSUMERS: '4' });
   [quietBrowser, loudBrowser] = await Promise.all([
     launchChromium(['--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-audio-capture=${quiet}`]),
     launchChromium(['--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-audio-capture=${loud}`]),

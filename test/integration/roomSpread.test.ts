@@ -7,8 +7,9 @@ import { startTestServer } from '../helpers/testServer.js';
 import { opusRtpParameters, vp8RtpParameters, WsClient } from '../helpers/wsClient.js';
 
 // A room spread over two workers, spoken to over the protocol against the real server: with the
-// threshold at 2 consumers, the third participant lands on a router in the other worker, and the
-// room's producers are piped between them. Media through the pipes in real browsers is in
+// threshold at 4 consumers (each participant counted for at least a camera and a microphone), the
+// third participant lands on a router in the other worker, and the room's producers are piped
+// between them. Media through the pipes in real browsers is in
 // test/e2e/roomSpread.test.ts.
 let server: RunningServer;
 const port = 3352;
@@ -19,7 +20,7 @@ beforeAll(async () => {
     SFU_HTTP_PORT: String(port),
     SFU_RTC_BASE_PORT: '24000',
     SFU_WORKERS: '2',
-    SFU_ROOM_ROUTER_MAX_CONSUMERS: '2',
+    SFU_ROOM_ROUTER_MAX_CONSUMERS: '4',
     SFU_RATE_LIMIT_PER_SEC: '10000',
     SFU_RATE_LIMIT_BURST: '10000',
   });
@@ -128,17 +129,30 @@ describe('a room spread over two workers', () => {
     expect(dump.mapProducerIdConsumerIds.find((e) => e.key === mic)?.values).toHaveLength(1);
     expect(first!.consumers).toBe(1); // A's consumer of the teacher's microphone
 
-    // Only the microphone is left: a newcomer fits on the first router (1 consumer), the next
-    // one (2 projected) opens a router on the other worker again and gets the microphone there.
+    // A newcomer: the first router is full again by projection (T and A, each counted for at
+    // least a camera and a microphone), so a router opens on the other worker again.
     const c = await joinFully('spread', 'c');
-    expect(homeOf(room, c)).toBe(first);
-    const d = await joinFully('spread', 'd');
-    const third = homeOf(room, d);
+    const third = homeOf(room, c);
     expect(third).not.toBe(first);
-    await consumerFor(d, mic);
-    for (const p of [t, a, c, d]) await p.c.ok('leave');
+    await consumerFor(c, mic);
+    for (const p of [t, a, c]) await p.c.ok('leave');
     expect(server.rooms.get('spread')).toBeUndefined();
     expect(third.router.closed && first!.router.closed).toBe(true);
+  });
+
+  it('students who arrive before anything is published are spread by head count', async () => {
+    const early = [];
+    for (const u of ['s1', 's2', 's3']) early.push(await joinFully('early', u));
+    const room = server.rooms.get('early')!;
+    const [s1, s2, s3] = early.map((p) => homeOf(room, p));
+    expect(s1).toBe(room.routers.primary);
+    expect(s2).toBe(room.routers.primary);
+    expect(s3).not.toBe(room.routers.primary);
+    // The teacher publishes afterwards: everyone receives, whichever router they are on.
+    const t = await joinFully('early', 't', 'teacher');
+    const mic = await produce(t, 'audio');
+    for (const p of early) await consumerFor(p, mic);
+    for (const p of [...early, t]) await p.c.ok('leave');
   });
 
   it('a worker of the second router dying drops only the peers on it; the room goes on', async () => {
