@@ -21,7 +21,7 @@
 import { openRoom, sleep, type Fleet } from './lib/fleet.js';
 import { addSubscribers, measureWindowAll, startGenerators, stopGenerators, type MultiWindowResult } from './lib/generators.js';
 import type { Loadgen } from './lib/loadgen.js';
-import { signToken } from './lib/participants.js';
+import { listRooms } from './lib/participants.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer, type BenchServer } from './lib/serverProcess.js';
 import { flag, runScenario } from './lib/cli.js';
@@ -68,9 +68,7 @@ interface Ramp {
 }
 
 async function workersOf(server: BenchServer, rooms: string[]): Promise<number[]> {
-  const token = await signToken(server.secret, { room: 'any', sub: 'bench-admin', name: 'bench', role: 'admin' }, 600);
-  const res = await fetch(`${server.httpUrl}/api/rooms`, { headers: { authorization: `Bearer ${token}` } });
-  const list = ((await res.json()) as { rooms: { id: string; worker: number; routers?: unknown[] }[] }).rooms;
+  const list = await listRooms(server);
   const spread = list.filter((x) => rooms.includes(x.id) && (x.routers?.length ?? 1) > 1);
   if (spread.length > 0) log(`rooms spread over several workers (not what this scenario measures): ${spread.map((x) => x.id).join(', ')}`);
   return rooms.map((r) => list.find((x) => x.id === r)?.worker ?? -1);

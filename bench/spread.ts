@@ -14,7 +14,7 @@
  */
 import { openRoom, sleep } from './lib/fleet.js';
 import { addSubscribers, measureWindowAll, startGenerators, stopGenerators } from './lib/generators.js';
-import { signToken } from './lib/participants.js';
+import { listRooms } from './lib/participants.js';
 import { save, table } from './lib/results.js';
 import { startBenchServer, type BenchServer } from './lib/serverProcess.js';
 import { flag, runScenario } from './lib/cli.js';
@@ -26,17 +26,8 @@ const steps = flag('steps', '200,400,600,800,1000,1200')
   .filter((n) => Number.isInteger(n) && n > 0 && n <= 5000);
 const seconds = Math.min(60, Math.max(3, Number(flag('seconds', '8'))));
 
-interface RouterInfo {
-  worker: number;
-  peers: number;
-  consumers: number;
-}
-
-async function routersOf(server: BenchServer, room: string): Promise<RouterInfo[]> {
-  const token = await signToken(server.secret, { room: 'any', sub: 'bench-admin', name: 'bench', role: 'admin' }, 600);
-  const res = await fetch(`${server.httpUrl}/api/rooms`, { headers: { authorization: `Bearer ${token}` } });
-  const list = ((await res.json()) as { rooms: { id: string; routers: RouterInfo[] }[] }).rooms;
-  return list.find((r) => r.id === room)?.routers ?? [];
+async function routersOf(server: BenchServer, room: string) {
+  return (await listRooms(server)).find((r) => r.id === room)?.routers ?? [];
 }
 
 async function ramp(workers: number, from = 0) {

@@ -16,6 +16,20 @@ export function signToken(secret: string, claims: AccessClaims, ttlSec = 3600): 
 type Json = Record<string, unknown>;
 
 /** One participant's signaling socket: requests with replies, server requests answered ok. */
+/** A room as GET /api/rooms lists it (the fields the scenarios read). */
+export interface ListedRoom {
+  id: string;
+  worker: number;
+  routers?: { worker: number; peers: number; consumers: number }[];
+}
+
+/** Every open room of the server under test, read with an admin token. */
+export async function listRooms(server: { httpUrl: string; secret: string }): Promise<ListedRoom[]> {
+  const token = await signToken(server.secret, { room: 'any', sub: 'bench-admin', name: 'bench', role: 'admin' }, 600);
+  const res = await fetch(`${server.httpUrl}/api/rooms`, { headers: { authorization: `Bearer ${token}` } });
+  return ((await res.json()) as { rooms: ListedRoom[] }).rooms;
+}
+
 export class Signaling {
   /** Everything the server sent unasked, in order (a participant lives minutes: kept whole). */
   readonly notifications: { method: string; data: Json }[] = [];

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage, peerIdOf } from '../helpers/classPage.js';
+import { makeWav, speechLikeSignal } from '../helpers/media.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer } from '../helpers/testServer.js';
 
@@ -25,23 +24,11 @@ let quietBrowser: Browser;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * The loud "speaker": two tones whose loudness swings between nothing and about -5 dBFS four times
- * a second, over a faint noise floor, as speech rises and falls. (A steady tone passes this test
- * too, but the observer takes the quietest level a speaker sends as its noise floor, re-estimated
- * every 15 s, and only counts what rises above it: a signal with pauses is what it is made for.)
- */
-const loudSignal = '0.6*sin(2*PI*220*t)*abs(sin(2*PI*2*t))+0.2*sin(2*PI*660*t)*abs(sin(2*PI*2*t))+0.003*(2*random(0)-1)';
-
-async function makeWav(file: string, source: string): Promise<void> {
-  await promisify(execFile)('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-t', '30', '-ac', '1', '-c:a', 'pcm_s16le', file]);
-}
-
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-speakers-'));
   const loud = path.join(dir, 'loud.wav');
   const quiet = path.join(dir, 'silent.wav');
-  await makeWav(loud, `aevalsrc=${loudSignal}:s=48000`);
+  await makeWav(loud, `aevalsrc=${speechLikeSignal}:s=48000`);
   await makeWav(quiet, 'anullsrc=r=48000:cl=mono');
   server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23900' });
   // The fake-capture file is a browser-wide flag: one browser per microphone.

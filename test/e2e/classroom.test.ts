@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
-import { audioPackets, openClassPage, peerIdOf, peerLeftSeen, videoSamples } from '../helpers/classPage.js';
+import { expectFlowing, openClassPage, peerIdOf, peerLeftSeen, videoSamples, waitForVideosOf } from '../helpers/classPage.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer } from '../helpers/testServer.js';
 
@@ -24,33 +24,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/** Waits until `page` shows a remote video of each of `peers`. */
-async function waitForVideosOf(page: Page, peers: string[]): Promise<void> {
-  await waitFor(async () => {
-    const s = await videoSamples(page);
-    return peers.every((p) => s.some((v) => v.peerId === p && v.frames > 0));
-  }, 20_000, `videos of ${peers.join(', ')}`);
-}
-
-/** Samples every second for `seconds`: each listed peer's video and audio must advance every time. */
-async function expectFlowing(page: Page, peers: string[], seconds: number): Promise<void> {
-  let prevVideo = await videoSamples(page);
-  let prevAudio = await audioPackets(page);
-  for (let i = 0; i < seconds; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const video = await videoSamples(page);
-    const audio = await audioPackets(page);
-    for (const p of peers) {
-      const before = prevVideo.find((v) => v.peerId === p)?.frames ?? 0;
-      const after = video.find((v) => v.peerId === p)?.frames ?? 0;
-      expect(after, `second ${i + 1}: frames of ${p}`).toBeGreaterThan(before);
-      expect(audio[p] ?? 0, `second ${i + 1}: audio packets of ${p}`).toBeGreaterThan(prevAudio[p] ?? 0);
-    }
-    prevVideo = video;
-    prevAudio = audio;
-  }
-}
 
 describe('a class in real Chromium', () => {
   it('three participants each decode both others continuously for 5 s, with audio arriving', async () => {

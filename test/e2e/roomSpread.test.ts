@@ -1,14 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import type { RoomRouter } from '../../server/rooms/roomRouters.js';
 import { launchChromium } from '../helpers/browser.js';
-import { audioPackets, openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
+import { expectFlowing, openClassPage, peerIdOf, waitForVideosOf } from '../helpers/classPage.js';
+import { makeWav, speechLikeSignal } from '../helpers/media.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer } from '../helpers/testServer.js';
 
@@ -25,16 +24,11 @@ let server: RunningServer;
 let quietBrowser: Browser;
 let loudBrowser: Browser;
 
-async function makeWav(file: string, source: string): Promise<void> {
-  await promisify(execFile)('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-t', '30', '-ac', '1', '-c:a', 'pcm_s16le', file]);
-}
-
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-spread-'));
   const loud = path.join(dir, 'loud.wav');
   const quiet = path.join(dir, 'silent.wav');
-  // Speech-like: loudness swinging four times a second over a faint noise floor (see activeSpeaker.test.ts).
-  await makeWav(loud, 'aevalsrc=0.6*sin(2*PI*220*t)*abs(sin(2*PI*2*t))+0.003*(2*random(0)-1):s=48000');
+  await makeWav(loud, `aevalsrc=${speechLikeSignal}:s=48000`);
   await makeWav(quiet, 'anullsrc=r=48000:cl=mono');
   server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '24100', SFU_WORKERS: '2', SFU_ROOM_ROUTER_MAX_CONSUMERS: '4' });
   [quietBrowser, loudBrowser] = await Promise.all([
@@ -49,25 +43,10 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every listed peer's video frames and audio packets advance on `page`, second by second. */
-async function expectFlowing(page: Page, peers: string[], seconds: number): Promise<void> {
-  await waitFor(async () => {
-    const s = await videoSamples(page);
-    return peers.every((p) => s.some((v) => v.peerId === p && v.frames > 0));
-  }, 20_000, `videos of ${peers.join(', ')}`);
-  let prevVideo = await videoSamples(page);
-  let prevAudio = await audioPackets(page);
-  for (let i = 0; i < seconds; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const video = await videoSamples(page);
-    const audio = await audioPackets(page);
-    for (const p of peers) {
-      expect(video.find((v) => v.peerId === p)?.frames ?? 0, `second ${i + 1}: frames of ${p}`).toBeGreaterThan(prevVideo.find((v) => v.peerId === p)?.frames ?? 0);
-      expect(audio[p] ?? 0, `second ${i + 1}: audio packets of ${p}`).toBeGreaterThan(prevAudio[p] ?? 0);
-    }
-    prevVideo = video;
-    prevAudio = audio;
-  }
+/** Every listed peer's video appears on `page`, then its frames and audio packets advance, second by second. */
+async function videosFlowing(page: Page, peers: string[], seconds: number): Promise<void> {
+  await waitForVideosOf(page, peers);
+  await expectFlowing(page, peers, seconds);
 }
 
 /** The producers, own and piped, a router holds (from the worker's dump). */
@@ -91,9 +70,9 @@ describe('a class spread over two workers, in real Chromium', () => {
 
     // Media across the pipes, both ways, for 3 s on every page.
     await Promise.all([
-      expectFlowing(ada, [benId, cyId], 3),
-      expectFlowing(ben, [adaId, cyId], 3),
-      expectFlowing(cy, [adaId, benId], 3),
+      videosFlowing(ada, [benId, cyId], 3),
+      videosFlowing(ben, [adaId, cyId], 3),
+      videosFlowing(cy, [adaId, benId], 3),
     ]);
 
     // The speaker observer lives on the first router and hears Cy through the pipe.

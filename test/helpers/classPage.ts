@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { waitFor } from './serverProcess.js';
 
 /** What a test reads from a demo page (window.classroom is the SDK instance the page uses). */
@@ -76,4 +77,31 @@ export async function waitForVideoFrom(viewer: Page, sender: Page | string, time
     await new Promise((r) => setTimeout(r, 300));
     return (await framesOf(viewer, id)) > first;
   }, timeoutMs, 'video frames advancing');
+}
+
+/** Waits until `page` shows a remote video of each of `peers`. */
+export async function waitForVideosOf(page: Page, peers: string[]): Promise<void> {
+  await waitFor(async () => {
+    const s = await videoSamples(page);
+    return peers.every((p) => s.some((v) => v.peerId === p && v.frames > 0));
+  }, 20_000, `videos of ${peers.join(', ')}`);
+}
+
+/** Samples every second for `seconds`: each listed peer's video and audio must advance every time. */
+export async function expectFlowing(page: Page, peers: string[], seconds: number): Promise<void> {
+  let prevVideo = await videoSamples(page);
+  let prevAudio = await audioPackets(page);
+  for (let i = 0; i < seconds; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const video = await videoSamples(page);
+    const audio = await audioPackets(page);
+    for (const p of peers) {
+      const before = prevVideo.find((v) => v.peerId === p)?.frames ?? 0;
+      const after = video.find((v) => v.peerId === p)?.frames ?? 0;
+      expect(after, `second ${i + 1}: frames of ${p}`).toBeGreaterThan(before);
+      expect(audio[p] ?? 0, `second ${i + 1}: audio packets of ${p}`).toBeGreaterThan(prevAudio[p] ?? 0);
+    }
+    prevVideo = video;
+    prevAudio = audio;
+  }
 }

@@ -29,3 +29,18 @@ export async function decode(file: string): Promise<{ errors: string; videoFrame
   const sameTime = (l: string) => /non monotonically increasing dts to muxer in stream \d+: (\d+) >= \1$/.test(l);
   return { errors: lines.filter((l) => !sameTime(l)).join('\n'), videoFrames: frames.at(-1) ?? 0, sameTimeFrames: lines.filter(sameTime).length };
 }
+
+/**
+ * A speech-like microphone signal (an ffmpeg aevalsrc expression): two tones whose loudness swings
+ * between nothing and about -5 dBFS four times a second, over a faint noise floor, as speech rises
+ * and falls. (A steady tone works too, but the active-speaker observer takes the quietest level a
+ * speaker sends as its noise floor, re-estimated every 15 s, and only counts what rises above it: a
+ * signal with pauses is what it is made for.)
+ */
+export const speechLikeSignal = '0.6*sin(2*PI*220*t)*abs(sin(2*PI*2*t))+0.2*sin(2*PI*660*t)*abs(sin(2*PI*2*t))+0.003*(2*random(0)-1)';
+
+/** Writes 30 s of mono 16-bit WAV from an ffmpeg lavfi source, for --use-file-for-fake-audio-capture. */
+export async function makeWav(file: string, source: string): Promise<void> {
+  const { code, stderr } = await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-t', '30', '-ac', '1', '-c:a', 'pcm_s16le', file]);
+  if (code !== 0) throw new Error(`ffmpeg could not write ${file}: ${stderr.trim()}`);
+}
