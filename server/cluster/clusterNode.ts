@@ -150,7 +150,7 @@ export class ClusterNode {
       if (owner) {
         const rec = await this.nodes.fetch(owner);
         if (rec) return rec;
-        const pick = this.nodes.leastLoaded();
+        const pick = await this.nodes.placementTarget();
         if (await this.directory.takeOver(roomId, owner, pick.id)) {
           this.events.onTakeover?.();
           this.log.warn({ room: roomId, deadNode: owner, newOrigin: pick.id }, 'room taken over from a dead node');
@@ -158,7 +158,7 @@ export class ClusterNode {
         }
         continue; // someone else took it over first: read again
       }
-      const pick = this.nodes.leastLoaded();
+      const pick = await this.nodes.placementTarget();
       if (await this.directory.claim(roomId, pick.id)) {
         this.log.info({ room: roomId, origin: pick.id, score: pick.load.score }, 'room placed');
         return pick;

@@ -146,6 +146,21 @@ export class NodeRegistry {
     return this.live().reduce((best, n) => (n.load.score < best.load.score ? n : best));
   }
 
+  /**
+   * Where to place a class: the least loaded live node (this one on a tie), confirmed in Redis. The
+   * list is as of the last heartbeat; a node that has since shut down (its record deleted) or died
+   * is dropped and the next one tried. Without this check a class could be placed on a node that
+   * has just left, and right then is when its clients all rejoin elsewhere.
+   */
+  async placementTarget(): Promise<NodeRecord> {
+    for (;;) {
+      const pick = this.leastLoaded();
+      if (pick.id === this.self.id || (await this.fetch(pick.id))) return pick;
+      this.others.delete(pick.id);
+      this.log.info({ otherNode: pick.id }, 'cluster node gone (its record left Redis before its last heartbeat expired)');
+    }
+  }
+
   /** A node's record read now from Redis (undefined: expired, the node is dead). */
   async fetch(id: string): Promise<NodeRecord | undefined> {
     if (id === this.self.id) return this.record();

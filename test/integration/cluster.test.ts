@@ -3,6 +3,10 @@ import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clusterToken, health, recordingsDirOf, spawnClusterNode, waitForCluster, wsUrlOf } from '../helpers/cluster.js';
 import { startRedis, type RedisServer } from '../helpers/redisServer.js';
+import { clusterKeys } from '../../server/cluster/keys.js';
+import { NodeRegistry } from '../../server/cluster/nodeRegistry.js';
+import { RedisConnection } from '../../server/cluster/redisConnection.js';
+import { testLogger } from '../helpers/logger.js';
 import { spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
 import { type Reply, WsClient } from '../helpers/wsClient.js';
 
@@ -179,6 +183,41 @@ describe('a cluster of two nodes', () => {
     expect((late.reply.data as { peers: unknown[] }).peers).toHaveLength(2);
   });
 
+  // A rolling restart: a node stopped with SIGTERM gives its claims up and leaves the node list
+  // before it exits, so its clients' rejoins (through any other node) are served at once rather
+  // than sent back to it or held until its records expire.
+  it('a node stopped gracefully (SIGTERM) tells its clients and gives its classes up at once', async () => {
+    const d = spawnClusterNode({ id: 'node-d', ip: '127.0.0.3', httpPort: 3514, rtcBasePort: 25130 }, redis.url);
+    try {
+      await waitForCluster([a, b, d]);
+      // Node d holds nothing, so a class opened through it is placed on it.
+      const t = await joinVia(d, 'drama', 'drama-teacher', 'teacher');
+      expect(t.reply.ok).toBe(true);
+      expect(t.redirectedTo).toBeUndefined();
+      const s = await joinVia(a, 'drama', 'drama-student');
+      expect(s.redirectedTo).toBe('ws://127.0.0.3:3514/ws');
+      expect(s.reply.ok).toBe(true);
+
+      expect(await d.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      // Both clients were told the server is going away (1001: the SDK rejoins at once).
+      expect((await t.c.closed).code).toBe(1001);
+      expect((await s.c.closed).code).toBe(1001);
+      expect(d.output()).toContain('left the cluster');
+      // Right away, with no waiting for TTLs (1.5 s here): a join through a is served (by a, or by
+      // b through one redirect), never sent to d, and d drops out of the node list on a's next beat.
+      const again = await joinVia(a, 'drama', 'drama-teacher', 'teacher');
+      expect(again.reply.ok).toBe(true);
+      expect(again.redirectedTo === undefined || again.redirectedTo === 'ws://127.0.0.2:3511/ws').toBe(true);
+      await waitFor(async () => (await health(a)).cluster?.nodes === 2, 1000, 'node d gone from the list');
+      // Placed afresh (d gave its claim up), not taken over from a node thought dead.
+      const takeovers = (a.output() + b.output()).split('\n').filter((l) => l.includes('room taken over') && l.includes('"drama"'));
+      expect(takeovers).toEqual([]);
+    } finally {
+      await d.stop('SIGKILL');
+      rmSync(recordingsDirOf('node-d'), { recursive: true, force: true });
+    }
+  });
+
   it('a killed node\'s classes are claimed again by a join at the surviving node; the ban still holds there', async () => {
     const { teacher, origin, other } = await openClass('physics');
     const { c: s, reply } = await joinVia(other, 'physics', 'phys-troll');
@@ -199,6 +238,34 @@ describe('a cluster of two nodes', () => {
     expect(other.output()).toContain('room taken over from a dead node');
     const banned = await connect(other, 'physics', 'phys-troll');
     expect((await banned.call('join')).error?.code).toBe('forbidden');
+  });
+});
+
+describe('placing a class', () => {
+  // Deterministic version of the race a rolling restart opens: the node list is as of the last
+  // heartbeat, and a node that has just left can still look like the least loaded one.
+  it('skips a node that left since the last heartbeat, though the list still shows it least loaded', async () => {
+    const keys = clusterKeys('placement-test:');
+    const opts = { heartbeatMs: 60_000, nodeTtlMs: 60_000 };
+    const busy = { peers: 40, workerCpu: [0.2], rooms: [] };
+    const idle = { peers: 0, workerCpu: [0], rooms: [] };
+    const conns = [new RedisConnection(redis.url, testLogger), new RedisConnection(redis.url, testLogger)];
+    try {
+      await Promise.all(conns.map((c) => c.connect(5000)));
+      const here = new NodeRegistry(conns[0]!, keys, { id: 'here', wsUrl: 'ws://127.0.0.1:1/ws', httpUrl: 'http://127.0.0.1:1' }, opts, () => busy, testLogger);
+      const leaving = new NodeRegistry(conns[1]!, keys, { id: 'leaving', wsUrl: 'ws://127.0.0.9:1/ws', httpUrl: 'http://127.0.0.9:1' }, opts, () => idle, testLogger);
+      await leaving.beat();
+      await here.beat();
+      expect(here.leastLoaded().id).toBe('leaving');
+      expect((await here.placementTarget()).id).toBe('leaving'); // still in Redis: a fine target
+
+      await leaving.stop(); // a graceful stop deletes its record; `here` has not beaten since
+      expect(here.leastLoaded().id).toBe('leaving');
+      expect((await here.placementTarget()).id).toBe('here');
+      expect(here.live().map((n) => n.id)).toEqual(['here']);
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+    }
   });
 });
 
