@@ -7,7 +7,7 @@ import type { RunningServer } from '../../server/app.js';
 import type { RoomRouter } from '../../server/rooms/roomRouters.js';
 import { launchChromium } from '../helpers/browser.js';
 import { expectFlowing, openClassPage, peerIdOf, waitForVideosOf } from '../helpers/classPage.js';
-import { makeWav, speechLikeSignal } from '../helpers/media.js';
+import { decode, makeWav, probe, speechLikeSignal } from '../helpers/media.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer } from '../helpers/testServer.js';
 
@@ -15,11 +15,13 @@ import { startTestServer } from '../helpers/testServer.js';
 // the third participant is placed on a router in the other worker, and every producer is piped
 // across. Each participant must decode everyone else's video and receive their audio; the active
 // speaker, detected on the first router, must be the one on the second router (the only one with
-// a loud microphone); and leaving must take each publisher's pipes with it.
+// a loud microphone); and leaving must take each publisher's pipes with it. A recording of such a
+// class consumes on the first router: the participant on the second is recorded through the pipe.
 const port = 3353;
 const url = `http://127.0.0.1:${port}`;
 const room = 'spread-class';
 let dir: string;
+let recordings: string;
 let server: RunningServer;
 let quietBrowser: Browser;
 let loudBrowser: Browser;
@@ -30,7 +32,14 @@ beforeAll(async () => {
   const quiet = path.join(dir, 'silent.wav');
   await makeWav(loud, `aevalsrc=${speechLikeSignal}:s=48000`);
   await makeWav(quiet, 'anullsrc=r=48000:cl=mono');
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '24100', SFU_WORKERS: '2', SFU_ROOM_ROUTER_MAX_CONSUMERS: '4' });
+  recordings = path.join(dir, 'recordings');
+  server = await startTestServer({
+    SFU_HTTP_PORT: String(port),
+    SFU_RTC_BASE_PORT: '24100',
+    SFU_WORKERS: '2',
+    SFU_ROOM_ROUTER_MAX_CONSUMERS: '4',
+    SFU_RECORDINGS_DIR: recordings,
+  });
   [quietBrowser, loudBrowser] = await Promise.all([
     launchChromium(['--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-audio-capture=${quiet}`]),
     launchChromium(['--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-audio-capture=${loud}`]),
@@ -100,5 +109,42 @@ describe('a class spread over two workers, in real Chromium', () => {
     await ben.evaluate(() => window.classroom!.leave());
     await waitFor(() => server.rooms.get(room) === undefined, 5000, 'room closed');
     expect(first!.router.closed).toBe(true);
+  });
+
+  it('a recording of the spread class holds everyone, the participant on the second router included, and decodes cleanly', async () => {
+    const recRoom = 'spread-recorded';
+    const ada = await openClassPage(quietBrowser, url, recRoom, 'Ada', 'teacher');
+    const ben = await openClassPage(quietBrowser, url, recRoom, 'Ben', 'teacher');
+    const cy = await openClassPage(loudBrowser, url, recRoom, 'Cy', 'teacher');
+    const ids = (await Promise.all([ada, ben, cy].map(peerIdOf))) as [string, string, string];
+    const r = server.rooms.get(recRoom)!;
+    const [first, second] = r.routers.all;
+    expect(r.peers.get(ids[2])!.home).toBe(second);
+    await waitForVideosOf(ada, [ids[1], ids[2]]);
+
+    const id = await ada.evaluate(() => window.classroom!.startRecording());
+    await waitFor(() => server.recordings.activeFor(recRoom)?.ffmpegPids.length === 3, 15_000, 'an ffmpeg per participant');
+    // The recorder's PlainTransports are on the first router; Cy's producers reach it through the pipe.
+    expect((await first!.router.dump()).transportIds.length).toBeGreaterThan((await second!.router.dump()).transportIds.length);
+    await new Promise((res) => setTimeout(res, 6000));
+    await ada.evaluate(() => window.classroom!.stopRecording());
+    const meta = await waitFor(() => {
+      const m = server.recordings.get(id);
+      return m.state === 'stopped' ? m : undefined;
+    }, 15_000, 'recording stopped');
+
+    expect(meta.files.map((f) => f.peerId).sort()).toEqual([...ids].sort());
+    for (const f of meta.files) {
+      expect(f.sources.sort()).toEqual(['cam', 'mic']);
+      const file = path.join(recordings, meta.id, f.name);
+      const info = await probe(file);
+      expect(info.streams.map((st) => st.type).sort(), f.peerId).toEqual(['audio', 'video']);
+      const decoded = await decode(file);
+      expect(decoded.errors, f.peerId).toBe('');
+      // 6 s of a 20 fps camera: well over 60 frames, whichever router the participant is on.
+      expect(decoded.videoFrames, f.peerId).toBeGreaterThan(60);
+    }
+    for (const page of [ada, ben, cy]) await page.evaluate(() => window.classroom!.leave());
+    await waitFor(() => server.rooms.get(recRoom) === undefined, 5000, 'room closed');
   });
 });
