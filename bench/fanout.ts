@@ -54,6 +54,7 @@ async function main(): Promise<void> {
         'loss %': r.lossPct,
         'worker CPU %': r.workerCpuPct[0]!,
         'worker µs/pkt': r.workerUsPerPacket,
+        'worker kernel %': r.workerKernelPct,
         'node CPU %': r.nodeCpuPct,
         'generator CPU %': r.generatorCpuPct,
         'latency p50 µs': r.latency.p50 ?? NaN,

@@ -28,6 +28,8 @@ interface FanoutRow {
   lossPct: number;
   workerCpuPct: number[];
   workerUsPerPacket: number;
+  /** Share of the worker's CPU in the kernel (absent in results from before it was measured). */
+  workerKernelPct?: number;
   nodeCpuPct: number;
   generatorCpuPct: number;
   generatorUsPerPacket: number;
@@ -50,8 +52,8 @@ async function main(): Promise<void> {
     out.push('### 1. Fan-out: one publisher to N subscribers (1 worker)', '', stamp(fanout), ...(fanout.repeat ? [`Medians of ${fanout.repeat} runs per N.`] : []), '');
     out.push(
       md(
-        ['N', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'server Node CPU %', 'generator CPU %', 'generator µs / pkt', 'latency p50 µs', 'latency p99 µs'],
-        fanout.results.map((r) => [r.subscribers, Math.round(r.deliveredPps), n(r.lossPct, 2), n(r.workerCpuPct[0]), n(r.workerUsPerPacket, 2), n(r.nodeCpuPct), n(r.generatorCpuPct), n(r.generatorUsPerPacket, 2), n(r.latency?.p50, 0), n(r.latency?.p99, 0)]),
+        ['N', 'delivered pkt/s', 'loss %', 'worker CPU %', 'worker µs / pkt', 'of it in the kernel %', 'server Node CPU %', 'generator CPU %', 'generator µs / pkt', 'latency p50 µs', 'latency p99 µs'],
+        fanout.results.map((r) => [r.subscribers, Math.round(r.deliveredPps), n(r.lossPct, 2), n(r.workerCpuPct[0]), n(r.workerUsPerPacket, 2), n(r.workerKernelPct, 0), n(r.nodeCpuPct), n(r.generatorCpuPct), n(r.generatorUsPerPacket, 2), n(r.latency?.p50, 0), n(r.latency?.p99, 0)]),
       ),
       '',
       ...(saturatedAt ? [`At N = ${saturatedAt.subscribers} the joins themselves timed out (${saturatedAt.joinFailed}): the worker, busy forwarding, answered its control channel too late.`, ''] : []),
@@ -228,6 +230,25 @@ async function main(): Promise<void> {
       ),
       '',
       `HMAC-SHA1-80 costs the worker **${cipher.ratio.toFixed(2)}×** what AES-256-GCM does per delivered packet.`,
+      '',
+    );
+  }
+
+  const ab = read<Meta & { subscribers: number; repeat: number; summary: { label: string; usPerPacket: number; kernelPct: number; cpuPct: number; lossPct: number; latencyP50: number; latencyP99: number; each: number[] }[]; ratios: number[] }>('workerAb');
+  if (ab) {
+    block(11);
+    out.push(
+      '### 11. Worker builds side by side',
+      '',
+      stamp(ab),
+      `Fan-out 1 → ${ab.subscribers} on one worker, a fresh server per run, the builds in turn, ${ab.repeat} rounds; medians. The labels are explained in the reading below.`,
+      '',
+    );
+    out.push(
+      md(
+        ['worker build', 'worker µs / pkt', 'against the first', 'of it in the kernel %', 'worker CPU %', 'loss %', 'latency p50 µs', 'latency p99 µs', 'runs (µs / pkt)'],
+        ab.summary.map((x, k) => [x.label, n(x.usPerPacket, 2), `${n(ab.ratios[k], 3)}×`, n(x.kernelPct, 0), n(x.cpuPct), n(x.lossPct, 2), n(x.latencyP50, 0), n(x.latencyP99, 0), x.each.map((v) => v.toFixed(2)).join(', ')]),
+      ),
       '',
     );
   }

@@ -4,7 +4,7 @@
  */
 import type { LatencyStats, Loadgen, LoadgenStats } from './loadgen.js';
 import { audioRate, signToken, startMember, startPublisher, startSubscriber, type Publisher, type Subscriber } from './participants.js';
-import { cpuMs, type BenchServer } from './serverProcess.js';
+import { cpuMs, cpuSplitMs, type BenchServer } from './serverProcess.js';
 
 export interface Fleet {
   publishers: Publisher[];
@@ -72,12 +72,20 @@ export async function windowStart(server: BenchServer, loadgen: Loadgen): Promis
 export interface Sample {
   stats: LoadgenStats;
   workerMs: number[];
+  /** Of workerMs, the time spent in the kernel (system calls: sending and receiving). */
+  workerSysMs: number[];
   nodeMs: number;
   at: number;
 }
 
+/** The server's and its workers' CPU times now. */
+export function serverCpu(server: BenchServer): Pick<Sample, 'workerMs' | 'workerSysMs' | 'nodeMs'> {
+  const split = server.workerPids.map(cpuSplitMs);
+  return { workerMs: split.map((c) => c.user + c.sys), workerSysMs: split.map((c) => c.sys), nodeMs: cpuMs(server.pid) };
+}
+
 export async function sample(server: BenchServer, loadgen: Loadgen): Promise<Sample> {
-  return { stats: await loadgen.stats(), workerMs: server.workerPids.map(cpuMs), nodeMs: cpuMs(server.pid), at: performance.now() };
+  return { stats: await loadgen.stats(), ...serverCpu(server), at: performance.now() };
 }
 
 export interface WindowResult {
@@ -95,6 +103,8 @@ export interface WindowResult {
   generatorCpuPct: number;
   /** Worker CPU time (all workers) per delivered packet, µs. */
   workerUsPerPacket: number;
+  /** Share of the workers' CPU time spent in the kernel, %. */
+  workerKernelPct: number;
   generatorUsPerPacket: number;
   /** Audio forwarding latency over the window (see bench/loadgen/loadgen.c), µs. */
   latency: LatencyStats;
@@ -134,6 +144,7 @@ export function measure(a: Sample, b: Sample, fleets: Fleet[]): WindowResult {
   }
   const workerCpuPct = b.workerMs.map((ms, i) => (100 * (ms - a.workerMs[i]!)) / (seconds * 1000));
   const workerMs = b.workerMs.reduce((s, ms, i) => s + ms - a.workerMs[i]!, 0);
+  const workerSysMs = b.workerSysMs.reduce((s, ms, i) => s + ms - a.workerSysMs[i]!, 0);
   const genMs = b.stats.cpuMs - a.stats.cpuMs;
   return {
     seconds,
@@ -145,6 +156,7 @@ export function measure(a: Sample, b: Sample, fleets: Fleet[]): WindowResult {
     nodeCpuPct: (100 * (b.nodeMs - a.nodeMs)) / (seconds * 1000),
     generatorCpuPct: (100 * genMs) / (seconds * 1000),
     workerUsPerPacket: delivered > 0 ? (workerMs * 1000) / delivered : NaN,
+    workerKernelPct: workerMs > 0 ? (100 * workerSysMs) / workerMs : NaN,
     generatorUsPerPacket: delivered > 0 ? (genMs * 1000) / (delivered + ingress) : NaN,
     latency: b.stats.latency,
   };
@@ -172,6 +184,7 @@ export function medianWindow(runs: WindowResult[]): WindowResult & { runs: numbe
     nodeCpuPct: f((r) => r.nodeCpuPct),
     generatorCpuPct: f((r) => r.generatorCpuPct),
     workerUsPerPacket: f((r) => r.workerUsPerPacket),
+    workerKernelPct: f((r) => r.workerKernelPct),
     generatorUsPerPacket: f((r) => r.generatorUsPerPacket),
     latency: { count: f((r) => r.latency.count), p50: lat((l) => l.p50), p90: lat((l) => l.p90), p99: lat((l) => l.p99), max: lat((l) => l.max), miss: f((r) => r.latency.miss) },
   };

@@ -4,10 +4,10 @@
  * give each room its own generator and take one measurement window over all of them, with the
  * same arithmetic as fleet.ts (`measure`): the generators' stats are merged into one.
  */
-import { measure, sleep, type Fleet, type Sample, type WindowResult } from './fleet.js';
+import { measure, serverCpu, sleep, type Fleet, type Sample, type WindowResult } from './fleet.js';
 import { Loadgen, type LatencyStats, type LoadgenStats, type LoadgenOptions } from './loadgen.js';
 import { signToken, startSubscriber } from './participants.js';
-import { cpuMs, type BenchServer } from './serverProcess.js';
+import type { BenchServer } from './serverProcess.js';
 
 /** Starts `count` generators (stopped again if one fails to start). */
 export async function startGenerators(count: number, options: LoadgenOptions = {}): Promise<Loadgen[]> {
@@ -66,7 +66,7 @@ export interface MultiSample {
 
 export async function sampleAll(server: BenchServer, gens: Loadgen[]): Promise<MultiSample> {
   const each = await Promise.all(gens.map((g) => g.stats()));
-  return { sample: { stats: mergeStats(each), workerMs: server.workerPids.map(cpuMs), nodeMs: cpuMs(server.pid), at: performance.now() }, each };
+  return { sample: { stats: mergeStats(each), ...serverCpu(server), at: performance.now() }, each };
 }
 
 export interface MultiWindowResult extends WindowResult {

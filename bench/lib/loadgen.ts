@@ -54,6 +54,8 @@ export interface SessionStats {
   txErrors: number;
   /** Frames skipped because the generator fell more than a second behind. */
   late: number;
+  /** Received RTP packets whose sequence number was not after the previous one of their SSRC. */
+  reordered: number;
   /** Received RTP packets per SSRC: [ssrc, packets]. */
   ssrcs: [number, number][];
 }

@@ -94,12 +94,18 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
   };
 }
 
-/** CPU time (user + system) a process has used, in ms. */
-export function cpuMs(pid: number): number {
+/** CPU time a process has used in user space and in the kernel (system calls), in ms. */
+export function cpuSplitMs(pid: number): { user: number; sys: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in 100 Hz ticks
+  return { user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 }; // utime, stime in 100 Hz ticks
+}
+
+/** CPU time (user + system) a process has used, in ms. */
+export function cpuMs(pid: number): number {
+  const { user, sys } = cpuSplitMs(pid);
+  return user + sys;
 }
 
 /** Resident memory of a process, in MiB. */

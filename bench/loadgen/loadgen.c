@@ -39,7 +39,8 @@
  *   {"event":"removed","id":..}
  *   {"event":"stats","t":<ms, monotonic>,"cpuMs":<this process, user+sys>,"sessions":[...],"total":{...}}
  *       per session: id, role, state, sent, sentBytes, rtcpSent, keyFrames, recv, recvBytes,
- *       rtcpRecv, pliRecv, firRecv, txErrors, late, and ssrcs: [[ssrc, packets], ...] received
+ *       rtcpRecv, pliRecv, firRecv, txErrors, late, reordered (RTP packets whose sequence number
+ *       was not after the previous one of their SSRC), and ssrcs: [[ssrc, packets], ...] received
  *       "latency":{"count":..,"p50":..,"p90":..,"p99":..,"max":..,"miss":..}: µs since the last
  *       latency-reset (p*: null while count is 0); miss: audio packets whose send time was unknown
  *   {"event":"stopped"}
@@ -191,9 +192,9 @@ typedef struct {
   int nstreams;
   stream_t streams[MAX_STREAMS];
   uint64_t tx_pkts, tx_bytes, tx_rtcp, key_frames, tx_errors, late;
-  uint64_t rx_rtp, rx_bytes, rx_rtcp, rx_pli, rx_fir;
+  uint64_t rx_rtp, rx_bytes, rx_rtcp, rx_pli, rx_fir, rx_reordered;
   int n_rx_ssrcs;
-  struct { uint32_t ssrc; uint64_t n; } rx_ssrcs[MAX_RX_SSRCS];
+  struct { uint32_t ssrc; uint64_t n; uint16_t last_seq; } rx_ssrcs[MAX_RX_SSRCS];
   int audio_pt; /* recv: payload type of forwarded audio (apt=), -1: no latency measurement */
 } session_t;
 
@@ -708,13 +709,18 @@ static void on_srtp(session_t *s, const uint8_t *b, int len, int64_t now, int64_
   s->rx_bytes += len;
   if ((b[1] & 0x7f) == s->audio_pt) lat_received(b, rx_ns);
   uint32_t ssrc = get32(b + 8);
+  uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
   for (int i = 0; i < s->n_rx_ssrcs; i++)
     if (s->rx_ssrcs[i].ssrc == ssrc) {
       s->rx_ssrcs[i].n++;
+      /* Not after the previous one (modulo 2^16): the SFU reordered or repeated a packet. */
+      if ((int16_t)(uint16_t)(seq - s->rx_ssrcs[i].last_seq) <= 0) s->rx_reordered++;
+      s->rx_ssrcs[i].last_seq = seq;
       return;
     }
   if (s->n_rx_ssrcs < MAX_RX_SSRCS) {
     s->rx_ssrcs[s->n_rx_ssrcs].ssrc = ssrc;
+    s->rx_ssrcs[s->n_rx_ssrcs].last_seq = seq;
     s->rx_ssrcs[s->n_rx_ssrcs++].n = 1;
   }
 }
@@ -1085,9 +1091,9 @@ static void cmd_stats(void) {
     ready += s->st == ST_READY;
     failed += s->st == ST_FAILED;
     printf("%s{\"id\":\"%s\",\"role\":\"%s\",\"state\":\"%s\",\"sent\":%lu,\"sentBytes\":%lu,\"rtcpSent\":%lu,\"recv\":%lu,\"recvBytes\":%lu,"
-           "\"rtcpRecv\":%lu,\"pliRecv\":%lu,\"firRecv\":%lu,\"keyFrames\":%lu,\"txErrors\":%lu,\"late\":%lu,\"ssrcs\":[",
+           "\"rtcpRecv\":%lu,\"pliRecv\":%lu,\"firRecv\":%lu,\"keyFrames\":%lu,\"txErrors\":%lu,\"late\":%lu,\"reordered\":%lu,\"ssrcs\":[",
            i ? "," : "", s->id, s->send_role ? "send" : "recv", state_name[s->st], v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
-           s->tx_errors, s->late);
+           s->tx_errors, s->late, s->rx_reordered);
     for (int j = 0; j < s->n_rx_ssrcs; j++) printf("%s[%u,%lu]", j ? "," : "", s->rx_ssrcs[j].ssrc, s->rx_ssrcs[j].n);
     printf("]}");
   }

@@ -46,5 +46,36 @@ describe('the benchmark load generator', () => {
     }
     expect(s1.latency.count).toBeGreaterThan(200); // two subscribers × 50 audio packets/s × 3 s, matched to their send times
     expect(s1.latency.miss).toBe(0);
+    for (const sub of subs) expect(s1.sessions.find((x) => x.id === sub.sessionId)!.reordered, 'packets out of order').toBe(0);
+  });
+
+  // The worker queues what it sends while handling one received packet and sends it with one
+  // sendmmsg() per 64 datagrams (scripts/worker/patches/0003): a fan-out wider than that crosses
+  // full queues. Every subscriber must still get every packet, in order.
+  it('delivers a fan-out wider than one batch of sends (1 -> 80) to every subscriber, whole and in order', async () => {
+    const wsUrl = `ws://127.0.0.1:${port}/ws`;
+    const token = (name: string, role: 'teacher' | 'student') => signToken(secret, { room: 'loadgen-wide', sub: name, name, role }, 600);
+    const pub = await startPublisher({ wsUrl, token: await token('wide-pub', 'teacher'), loadgen, name: 'wide-pub' });
+    people.push(pub);
+    const subs: Subscriber[] = [];
+    for (let i = 0; i < 80; i += 20) {
+      const names = Array.from({ length: 20 }, (_, j) => `wide-${i + j}`);
+      subs.push(...(await Promise.all(names.map(async (name) => startSubscriber({ wsUrl, token: await token(name, 'student'), loadgen, name })))));
+    }
+    people.push(...subs);
+    await new Promise((r) => setTimeout(r, 2000));
+    const s0 = await loadgen.stats();
+    await new Promise((r) => setTimeout(r, 3000));
+    const s1 = await loadgen.stats();
+    const secs = (s1.t - s0.t) / 1000;
+    for (const sub of subs) {
+      const a = s0.sessions.find((x) => x.id === sub.sessionId)!;
+      const b = s1.sessions.find((x) => x.id === sub.sessionId)!;
+      const layer = [...sub.consumers.values()].find((c) => c.kind === 'video')?.spatialLayer;
+      expect(layer, 'a video layer forwarded').not.toBeNull();
+      const expected = audioRate + pub.layers[layer!]!.rate;
+      expect((b.recv - a.recv) / secs, `${sub.sessionId} packets per second`).toBeGreaterThan(0.95 * expected);
+      expect(b.reordered, `${sub.sessionId} packets out of order`).toBe(0);
+    }
   });
 });
