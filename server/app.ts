@@ -14,6 +14,7 @@ import { RoomRegistry } from './rooms/roomRegistry.js';
 import { summary as roomSummary } from './http/roomsApi.js';
 import { attachSignaling, type Signaling } from './signaling/wsServer.js';
 import { iceServersFor } from './turn/credentials.js';
+import { JoinAdmission } from './media/joinAdmission.js';
 import { startCoturn, type Coturn } from './turn/coturnProcess.js';
 
 export interface RunningServer {
@@ -105,6 +106,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     rooms,
     recordings,
     iceServersFor: (userId) => iceServersFor(turn, userId),
+    admission: new JoinAdmission(pool, config.workers.maxCpu, () => metrics.joinsRefusedAtCapacity.inc()),
     cluster,
     clusterOrigins: cluster ? () => cluster.origins() : undefined,
     maxMessageBytes: config.signaling.maxMessageBytes,

@@ -48,6 +48,8 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       SFU_RATE_LIMIT_PER_SEC: '100000',
       SFU_RATE_LIMIT_BURST: '100000',
       SFU_JOIN_TIMEOUT_MS: '60000',
+      // A benchmark measures the worker up to its limit: no refusing joins at high CPU.
+      SFU_WORKER_MAX_CPU: '1',
       ...opts.env,
     },
   });

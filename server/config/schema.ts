@@ -37,6 +37,8 @@ export const configSchema = z
       logLevel: z.enum(['debug', 'warn', 'error', 'none']),
       /** How often each worker's CPU usage is sampled for load placement. */
       loadSampleMs: z.number().int().min(100).max(60_000),
+      /** New students and observers are refused while every worker's sampled CPU is at or above this share of a core (1: never). */
+      maxCpu: z.number().min(0.01).max(1),
     }),
     log: z.object({ level: logLevel }),
     auth: z.object({
@@ -208,7 +210,7 @@ export const defaultConfig: Config = {
   // Loopback by default: a development server is not exposed until someone says so.
   http: { host: '127.0.0.1', port: 3000, headersTimeoutMs: 10_000 },
   rtc: { listenIp: '127.0.0.1', basePort: 40000, internalMinPort: 47000, internalMaxPort: 47999 },
-  workers: { count: os.availableParallelism(), logLevel: 'warn', loadSampleMs: 2000 },
+  workers: { count: os.availableParallelism(), logLevel: 'warn', loadSampleMs: 2000, maxCpu: 0.9 },
   log: { level: 'info' },
   auth: { devTokenTtlSec: 3600 },
   signaling: {
@@ -274,6 +276,7 @@ export const envVars: readonly EnvVar[] = [
   { name: 'SFU_WORKERS', path: ['workers', 'count'], kind: 'int', allowed: 'an integer from 1 to 256 (default: number of cores)' },
   { name: 'SFU_WORKER_LOG_LEVEL', path: ['workers', 'logLevel'], kind: 'string', allowed: 'debug, warn, error or none' },
   { name: 'SFU_WORKER_LOAD_SAMPLE_MS', path: ['workers', 'loadSampleMs'], kind: 'int', allowed: 'an integer from 100 to 60000' },
+  { name: 'SFU_WORKER_MAX_CPU', path: ['workers', 'maxCpu'], kind: 'number', allowed: 'a number from 0.01 to 1 (1: never refuse)' },
   { name: 'SFU_LOG_LEVEL', path: ['log', 'level'], kind: 'string', allowed: 'trace, debug, info, warn, error, fatal or silent' },
   { name: 'SFU_JWT_SECRET', path: ['auth', 'jwtSecret'], kind: 'string', allowed: 'a secret of at least 32 characters' },
   { name: 'SFU_DEV_TOKENS', path: ['auth', 'devTokens'], kind: 'bool', allowed: 'true or false' },

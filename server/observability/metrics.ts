@@ -30,6 +30,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly joinsRefusedAtCapacity = new client.Counter({
+    name: 'sfu_joins_refused_capacity_total',
+    help: 'Joins of students and observers refused because every worker was above SFU_WORKER_MAX_CPU',
+    registers: [this.registry],
+  });
   readonly clusterRedirects = new client.Counter({
     name: 'sfu_cluster_redirects_total',
     help: 'Joins answered with a redirect to the room\'s origin node (cluster mode)',

@@ -23,6 +23,7 @@ export interface ConnectionOptions {
   recordings: HandlerContext['recordings'];
   iceServersFor: HandlerContext['iceServersFor'];
   cluster?: HandlerContext['cluster'];
+  admission?: HandlerContext['admission'];
   rateLimitPerSec: number;
   rateLimitBurst: number;
   joinTimeoutMs: number;
@@ -153,6 +154,7 @@ export class Connection {
       recordings: this.opts.recordings,
       iceServersFor: this.opts.iceServersFor,
       cluster: this.opts.cluster,
+      admission: this.opts.admission,
       session: this.session,
       afterReply: (fn) => after.push(fn),
     };

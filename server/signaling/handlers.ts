@@ -18,6 +18,8 @@ export interface HandlerContext {
   /** ICE servers for one user: TURN with credentials issued for them. */
   iceServersFor: (userId: string) => ClientResponseData<'join'>['iceServers'];
   session: { room?: Room | undefined; peer?: Peer | undefined };
+  /** Refuses new students and observers while every media worker is saturated (joinAdmission.ts). */
+  admission?: { check(role: TokenClaims['role'], resuming: boolean): void } | undefined;
   /** Cluster mode: decides whether a join is served here, redirected to the room's node, or refused. */
   cluster?: { admit(roomId: string, userId: string, redirected: boolean): Promise<void> } | undefined;
   /** Runs once the answer to this request has been sent (e.g. offering consumers). */
@@ -39,6 +41,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     if (ctx.session.peer && !ctx.session.peer.closed) throw conflict('already joined');
     // The token was checked at connect; a socket can outlive it, so check again before entering.
     if (ctx.claims.exp * 1000 <= Date.now()) throw unauthorized('access token expired; reconnect with a fresh one');
+    ctx.admission?.check(ctx.claims.role, data.resume !== undefined);
     await ctx.cluster?.admit(ctx.claims.room, ctx.claims.sub, data.redirected === true);
     const room = await ctx.rooms.getOrCreate(ctx.claims.room);
     let peer: Peer;

@@ -83,4 +83,12 @@ describe('configuration', () => {
     expect(loadConfig({ SFU_CHAT_RATE_PER_SEC: '0.5' }).rooms.chatRatePerSec).toBe(0.5);
     expect(problemsFor({ SFU_CHAT_RATE_PER_SEC: '1e3' }).join('\n')).toContain('SFU_CHAT_RATE_PER_SEC="1e3": expected a number from 0.01 to 100');
   });
+
+  it('refuses joins at 90 % worker CPU by default; SFU_WORKER_MAX_CPU moves or lifts that, within 0.01-1', () => {
+    expect(loadConfig({}).workers.maxCpu).toBe(0.9);
+    expect(loadConfig({ SFU_WORKER_MAX_CPU: '0.75' }).workers.maxCpu).toBe(0.75);
+    expect(loadConfig({ SFU_WORKER_MAX_CPU: '1' }).workers.maxCpu).toBe(1);
+    expect(problemsFor({ SFU_WORKER_MAX_CPU: '0' }).join('\n')).toContain('SFU_WORKER_MAX_CPU');
+    expect(problemsFor({ SFU_WORKER_MAX_CPU: '90' }).join('\n')).toContain('SFU_WORKER_MAX_CPU');
+  });
 });
