@@ -18,7 +18,7 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   let out = '';
   const child = spawn(process.execPath, [serverEntry], {
     cwd: repoRoot,
-    env: { ...process.env, SFU_LOG_LEVEL: 'info', SFU_STUDENTS_JOIN_MUTED: 'false', ...env },
+    env: { ...process.env, SFU_LOG_LEVEL: 'info', SFU_STUDENTS_JOIN_MUTED: 'false', SFU_WORKER_MAX_CPU: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
