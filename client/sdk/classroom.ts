@@ -276,9 +276,10 @@ export class Classroom extends Emitter<ClassroomEvents> {
   }
 
   /**
-   * Cluster: a first join is tried again (3 times, with backoff) when the entry node answered but
-   * the class could not be reached: Redis briefly away (`unavailable`), or the node it redirected
-   * to did not answer (it has just died, and the entry does not know yet). Any other failure is final.
+   * A first join is tried again (3 times, with backoff) when the server answered but could not
+   * take it now (`unavailable`: at capacity, or in a cluster its Redis briefly away), or when the
+   * node a redirect named did not answer (it has just died, and the entry does not know yet). Any
+   * other failure is final.
    */
   private mayRetryJoin(err: unknown, attempt: number): boolean {
     if (attempt >= 3 || !(err instanceof SignalingError)) return false;
