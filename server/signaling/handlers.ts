@@ -41,8 +41,9 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     if (ctx.session.peer && !ctx.session.peer.closed) throw conflict('already joined');
     // The token was checked at connect; a socket can outlive it, so check again before entering.
     if (ctx.claims.exp * 1000 <= Date.now()) throw unauthorized('access token expired; reconnect with a fresh one');
-    ctx.admission?.check(ctx.claims.role, data.resume !== undefined);
     await ctx.cluster?.admit(ctx.claims.room, ctx.claims.sub, data.redirected === true);
+    // After the cluster's say: a join for a class on another node is redirected there, whatever this node's load.
+    ctx.admission?.check(ctx.claims.role, data.resume !== undefined);
     const room = await ctx.rooms.getOrCreate(ctx.claims.room);
     let peer: Peer;
     try {

@@ -1,8 +1,10 @@
 import { rmSync } from 'node:fs';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clusterToken, health, recordingsDirOf, spawnClusterNode, waitForCluster, wsUrlOf } from '../helpers/cluster.js';
+import { clusterSecret, clusterToken, health, recordingsDirOf, spawnClusterNode, waitForCluster, wsUrlOf } from '../helpers/cluster.js';
 import { startRedis, type RedisServer } from '../helpers/redisServer.js';
+import { Loadgen } from '../../bench/lib/loadgen.js';
+import { signToken, startPublisher, startSubscriber, type Publisher, type Subscriber } from '../../bench/lib/participants.js';
 import { clusterKeys } from '../../server/cluster/keys.js';
 import { NodeRegistry } from '../../server/cluster/nodeRegistry.js';
 import { RedisConnection } from '../../server/cluster/redisConnection.js';
@@ -181,6 +183,50 @@ describe('a cluster of two nodes', () => {
     expect(late.redirectedTo).toBe(originWs);
     expect(late.reply.ok).toBe(true);
     expect((late.reply.data as { peers: unknown[] }).peers).toHaveLength(2);
+  });
+
+  // A node at capacity (SFU_WORKER_MAX_CPU) refuses students only for the classes it serves: a
+  // join for a class on another node is redirected there as before.
+  it('a node at capacity still redirects joins for classes on other nodes, and refuses students for its own', async () => {
+    // Every node but the new one carries someone, so that the new one is the least loaded.
+    for (const [entry, room] of [[a, 'busy-1'], [b, 'busy-2']] as const) expect((await joinVia(entry, room, `${room}-teacher`, 'teacher')).reply.ok).toBe(true);
+    const e = spawnClusterNode({ id: 'node-e', ip: '127.0.0.4', httpPort: 3515, rtcBasePort: 25160 }, redis.url, {
+      SFU_WORKER_MAX_CPU: '0.01',
+      SFU_WORKER_LOAD_SAMPLE_MS: '300',
+      SFU_RATE_LIMIT_PER_SEC: '100000',
+      SFU_RATE_LIMIT_BURST: '100000',
+    });
+    const loadgen = await Loadgen.start();
+    const people: (Publisher | Subscriber)[] = [];
+    try {
+      await waitForCluster([a, b, e]);
+      // Real load on e's worker: a class placed there, one publisher to 40 subscribers (teachers,
+      // whom capacity never refuses).
+      const eWs = wsUrlOf(e);
+      const token = (name: string) => signToken(clusterSecret, { room: 'load-on-e', sub: name, name, role: 'teacher' }, 600);
+      people.push(await startPublisher({ wsUrl: eWs, token: await token('e-pub'), loadgen, name: 'e-pub' }));
+      for (let i = 0; i < 40; i += 20) {
+        const names = Array.from({ length: 20 }, (_, j) => `e-sub-${i + j}`);
+        people.push(...(await Promise.all(names.map(async (name) => startSubscriber({ wsUrl: eWs, token: await token(name), loadgen, name })))));
+      }
+      const eCpu = async () => Number(/^sfu_worker_cpu_ratio\{worker="0"\} (\S+)/m.exec(await (await fetch(`${e.url}/metrics`)).text())?.[1] ?? NaN);
+      await waitFor(async () => (await eCpu()) >= 0.01, 15_000, "node e's worker above 1 % CPU");
+
+      // busy-2's class lives on a or b: a student entering through e is sent there and admitted.
+      const elsewhere = await joinVia(e, 'busy-2', 'busy-2-student');
+      expect(elsewhere.redirectedTo).toBeDefined();
+      expect(elsewhere.reply.ok).toBe(true);
+      // e's own class refuses a new student while its worker is above the limit.
+      const c = await connect(e, 'load-on-e', 'late-student');
+      const refused = await c.call('join');
+      expect(refused.error?.code).toBe('unavailable');
+      expect(refused.error?.message).toContain('at capacity');
+    } finally {
+      for (const p of people) await p.close().catch(() => undefined);
+      await loadgen.stop();
+      await e.stop('SIGKILL');
+      rmSync(recordingsDirOf('node-e'), { recursive: true, force: true });
+    }
   });
 
   // A rolling restart: a node stopped with SIGTERM gives its claims up and leaves the node list
