@@ -52,6 +52,13 @@ const id = z.string().min(1).max(128);
 export const roles = ['teacher', 'student', 'observer'] as const;
 export const sources = ['mic', 'cam', 'screen'] as const;
 export const kinds = ['audio', 'video'] as const;
+export const directions = ['send', 'recv'] as const;
+export type Role = (typeof roles)[number];
+/** What a producer carries: a microphone, a camera or a screen share (one of each per peer). */
+export type Source = (typeof sources)[number];
+export type MediaKind = (typeof kinds)[number];
+/** A WebRTC transport's direction, from the client's side. */
+export type Direction = (typeof directions)[number];
 
 /**
  * mediasoup's own structures are checked for their shape here and in depth by mediasoup itself
@@ -165,7 +172,7 @@ export const clientRequests = {
   ],
   setRtpCapabilities: [z.strictObject({ rtpCapabilities }), empty],
   createTransport: [
-    z.strictObject({ direction: z.enum(['send', 'recv']) }),
+    z.strictObject({ direction: z.enum(directions) }),
     z.strictObject({ id, iceParameters, iceCandidates: z.array(iceCandidate), dtlsParameters }),
   ],
   connectTransport: [z.strictObject({ transportId: id, dtlsParameters }), empty],
