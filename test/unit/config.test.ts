@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config/load.js';
-import { envVars } from '../../server/config/schema.js';
+import { envVars, type EnvVar } from '../../server/config/schema.js';
 import { repoRoot } from '../helpers/serverProcess.js';
 
 function problemsFor(env: Record<string, string>): string[] {
@@ -77,6 +77,34 @@ describe('configuration', () => {
     const example = readFileSync(path.join(repoRoot, 'config', 'sfu.env.example'), 'utf8');
     expect(envVars.filter((v) => !readme.includes(`\`${v.name}\``)).map((v) => v.name)).toEqual([]);
     expect(envVars.filter((v) => !new RegExp(`^${v.name}=`, 'm').test(example)).map((v) => v.name)).toEqual([]);
+  });
+
+  it('the README and config/sfu.env.example state each setting\'s declared default', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const example = readFileSync(path.join(repoRoot, 'config', 'sfu.env.example'), 'utf8');
+    // A literal default, as both documents write it; unset and empty defaults have none.
+    const literal = (v: EnvVar) => {
+      if (v.computed !== undefined || v.default === undefined) return undefined;
+      const text = Array.isArray(v.default) ? v.default.join(',') : String(v.default);
+      return text === '' ? undefined : text;
+    };
+    // README rows: | `A`, `B` | default of A, default of B | meaning |
+    const readmeDefaults = new Map<string, string>();
+    for (const [, names, defaults] of readme.matchAll(/^\| ((?:`SFU_\w+`(?:, )?)+) \| ([^|]*) \|/gm)) {
+      const entries = defaults!.trim().split(', ');
+      [...names!.matchAll(/`(SFU_\w+)`/g)].forEach(([, name], i) => readmeDefaults.set(name!, entries[i] ?? ''));
+    }
+    const wrong: string[] = [];
+    for (const v of envVars) {
+      const want = literal(v);
+      const inReadme = readmeDefaults.get(v.name);
+      if (inReadme === undefined) wrong.push(`${v.name}: no row in the README's tables`);
+      else if (want !== undefined && !inReadme.startsWith(`\`${want}\``)) wrong.push(`${v.name}: README says ${inReadme}, declared \`${want}\``);
+      else if (v.computed !== undefined && !inReadme.includes(v.computed)) wrong.push(`${v.name}: README should say "${v.computed}"`);
+      const line = new RegExp(`^${v.name}=(.*)$`, 'm').exec(example)?.[1];
+      if (line !== undefined && line !== (want ?? '')) wrong.push(`${v.name}: sfu.env.example has "${line}", declared "${want ?? ''}"`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('parses decimal numbers where a variable allows them, and refuses junk', () => {
