@@ -16,6 +16,7 @@ import { attachSignaling, type Signaling } from './signaling/wsServer.js';
 import { iceServersFor } from './turn/credentials.js';
 import { JoinAdmission } from './media/joinAdmission.js';
 import { startCoturn, type Coturn } from './turn/coturnProcess.js';
+import { urlHost } from './util/hosts.js';
 
 export interface RunningServer {
   pool: WorkerPool;
@@ -122,8 +123,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   const quality = new QualityMonitor(rooms, config.quality, logger);
   quality.start();
   const scheme = config.http.tlsCert ? 'https' : 'http';
-  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  const url = `${scheme}://${host}:${config.http.port}`;
+  const url = `${scheme}://${urlHost(config.http.host)}:${config.http.port}`;
   const rtcPorts = `${config.rtc.basePort}-${config.rtc.basePort + config.workers.count - 1}`;
   logger.info({ url, workers: config.workers.count, rtcPorts }, 'server listening');
   return {

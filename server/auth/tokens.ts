@@ -3,6 +3,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 import { roles } from '../../protocol/schema.js';
 import { unauthorized } from '../errors.js';
+import { describeIssues } from '../util/issues.js';
 
 /**
  * What an access token grants: one room, as one user, in one role. `admin` is not a role in a
@@ -43,7 +44,7 @@ export class TokenService {
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
       const claims = tokenClaims.safeParse(payload);
-      if (!claims.success) throw unauthorized(`token claims invalid: ${claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!claims.success) throw unauthorized(`token claims invalid: ${describeIssues(claims.error, '(claims)')}`);
       return { ...claims.data, exp: payload.exp! };
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw unauthorized('access token expired');

@@ -4,10 +4,12 @@ import type { Config } from '../config/schema.js';
 import { AppError, RedirectError, unavailable } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import { urlHost } from '../util/hosts.js';
+import { withTimeout } from '../util/timeout.js';
 import { ClusterBus } from './clusterBus.js';
 import { clusterKeys } from './keys.js';
 import { NodeRegistry, type NodeRecord, type NodeSnapshot, type RoomSummary } from './nodeRegistry.js';
-import { RedisConnection, withTimeout, type RedisState } from './redisConnection.js';
+import { RedisConnection, type RedisState } from './redisConnection.js';
 import { RoomDirectory } from './roomDirectory.js';
 
 /** How long a join waits for Redis before answering `unavailable`. */
@@ -21,8 +23,7 @@ export interface ClusterEvents {
 /** This node's WebSocket URL for clients: configured, or derived from the HTTP listener. */
 export function publicWsUrl(config: Config): string {
   if (config.cluster.publicWsUrl) return config.cluster.publicWsUrl;
-  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  return `${config.http.tlsCert ? 'wss' : 'ws'}://${host}:${config.http.port}/ws`;
+  return `${config.http.tlsCert ? 'wss' : 'ws'}://${urlHost(config.http.host)}:${config.http.port}/ws`;
 }
 
 /** ws://h:p/ws → http://h:p: the same node's HTTP base URL. */
@@ -124,10 +125,10 @@ export class ClusterNode {
       throw unavailable(`cannot place class ${roomId} now: the cluster directory (Redis) is unreachable and the class is not on this node; try again shortly`);
     }
     try {
-      const banMs = await withTimeout(this.bus.banRemainingMs(roomId, userId), lookupTimeoutMs, 'ban lookup');
+      const banMs = await withTimeout(this.bus.banRemainingMs(roomId, userId), lookupTimeoutMs, 'redis ban lookup');
       if (banMs > 0) this.rooms.bans.restore(roomId, userId, banMs);
       if (here && this.directory.holds(roomId)) return;
-      const target = await withTimeout(this.locate(roomId), lookupTimeoutMs, 'room lookup');
+      const target = await withTimeout(this.locate(roomId), lookupTimeoutMs, 'redis room lookup');
       if (target.id === this.id) {
         this.directory.hold(roomId);
         return;
@@ -183,7 +184,7 @@ export class ClusterNode {
   /** The HTTP base URL of the live node a room lives on, if it is another one. */
   async remoteOriginHttpUrl(roomId: string): Promise<string | undefined> {
     if (!this.redis.ready) return undefined;
-    const owner = await withTimeout(this.directory.owner(roomId), lookupTimeoutMs, 'room lookup');
+    const owner = await withTimeout(this.directory.owner(roomId), lookupTimeoutMs, 'redis room lookup');
     if (!owner || owner === this.id) return undefined;
     return (await this.nodes.fetch(owner))?.httpUrl;
   }

@@ -1,15 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { createClient } from 'redis';
+import { backoffMs } from '../../protocol/backoff.js';
 import type { Logger } from '../logging/logger.js';
+import { withTimeout } from '../util/timeout.js';
 
 export type RedisState = 'connecting' | 'ready' | 'down';
 export type RedisClient = ReturnType<typeof createClient>;
 
 /** Reconnect delay: 100 ms doubling to 5 s, ±20 % jitter (so that a cluster does not reconnect in step). */
-export function redisBackoffMs(attempt: number): number {
-  const base = Math.min(5000, 100 * 2 ** Math.min(attempt, 16));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
+export const redisBackoffMs = (attempt: number) => backoffMs(attempt, { firstMs: 100, maxMs: 5000, jitter: 0.2 });
 
 /** `redis://user:secret@host:6379/0` → `redis://host:6379/0`: URLs are logged without credentials. */
 export function redactRedisUrl(url: string): string {
@@ -114,19 +113,10 @@ export class RedisConnection extends EventEmitter<{ up: []; down: [] }> {
     this.closing = true;
     for (const c of [this.client, this.subscriber]) {
       try {
-        if (c.isOpen) await withTimeout(c.close(), 1000, 'closing');
+        if (c.isOpen) await withTimeout(c.close(), 1000, 'closing redis');
       } catch {
         c.destroy();
       }
     }
   }
-}
-
-/** Rejects when `p` takes longer than `ms` (a Redis that hangs rather than drops the link). */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer from redis within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -10,6 +10,7 @@ import { bearerClaims } from './apiHelpers.js';
 import { forwardToOrigin } from './originProxy.js';
 import { nodesApi } from './nodesApi.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import { describeIssues } from '../util/issues.js';
 import type { ClusterNode } from '../cluster/clusterNode.js';
 
 export interface HttpDeps {
@@ -54,8 +55,7 @@ export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTok
     }
     const body = devTokenRequest.safeParse(req.body);
     if (!body.success) {
-      const message = body.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-      res.status(400).json({ error: { code: 'bad_request', message } });
+      res.status(400).json({ error: { code: 'bad_request', message: describeIssues(body.error, '(body)') } });
       return;
     }
     const { userId, ...claims } = body.data;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AccessClaims, TokenService } from '../auth/tokens.js';
 import { AppError, badRequest, forbidden } from '../errors.js';
 import type { RecordingService } from '../recording/recordingService.js';
+import { describeIssues } from '../util/issues.js';
 import { bearerClaims, route, sendError } from './apiHelpers.js';
 
 const startBody = z.strictObject({ room: z.string().min(1).max(128) });
@@ -30,7 +31,7 @@ export function recordingsApi(tokens: TokenService, recordings: RecordingService
   router.post('/', express.json({ limit: '4kb' }), route(async (req, res) => {
     const claims = await teacher(req);
     const body = startBody.safeParse(req.body);
-    if (!body.success) throw badRequest(body.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    if (!body.success) throw badRequest(describeIssues(body.error, '(body)'));
     ownRoom(claims, body.data.room);
     res.status(201).json({ recording: recordings.start(body.data.room) });
   }));

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logging/logger.js';
+import { backoffMs } from '../../protocol/backoff.js';
+import { withTimeout } from '../util/timeout.js';
 
 export interface WorkerPoolOptions {
   count: number;
@@ -112,7 +114,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       this.slots.map(async (slot, index) => {
         const base = { index, port: this.opts.basePort + index };
         if (!slot) return { ...base, pid: 0, alive: false };
-        const alive = await withTimeout(slot.worker.dump(), timeoutMs).then(
+        const alive = await withTimeout(slot.worker.dump(), timeoutMs, `worker ${index} dump`).then(
           () => true,
           () => false,
         );
@@ -224,21 +226,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       this.emit('workerReplaced', slot);
     } catch (err) {
       // The dead process's port may take a moment to be released; retry with a growing delay.
-      const delay = Math.min(5000, 100 * 2 ** attempt);
+      const delay = backoffMs(attempt, { firstMs: 100, maxMs: 5000, jitter: 0 });
       this.log.error({ index, err, retryInMs: delay }, 'could not start replacement worker');
       setTimeout(() => void this.replace(index, attempt + 1), delay).unref();
     }
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
-    );
-  });
 }
 
 /** Resolves once the worker's process has exited (or was never running). */

@@ -16,6 +16,7 @@ import type { PeerSink } from '../rooms/peer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { Metrics } from '../observability/metrics.js';
 import { handlers, type HandlerContext } from './handlers.js';
+import { describeIssues } from '../util/issues.js';
 import { RateLimiter } from '../util/rateLimiter.js';
 
 export interface ConnectionOptions {
@@ -142,8 +143,7 @@ export class Connection {
     }
     const input = clientRequests[method][0].safeParse(data);
     if (!input.success) {
-      const detail = input.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ');
-      this.reply(id, new AppError('bad_request', `${method}: ${detail}`));
+      this.reply(id, new AppError('bad_request', `${method}: ${describeIssues(input.error, '(data)')}`));
       return;
     }
     const after: (() => void)[] = [];

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { urlHost } from '../util/hosts.js';
 
 export interface TurnSettings {
   secret?: string | undefined;
@@ -30,7 +31,7 @@ export function turnCredentials(secret: string, userId: string, ttlSec: number, 
 /** The ICE servers handed to one peer: TURN over UDP and TCP, and TLS when configured. None without a secret. */
 export function iceServersFor(turn: TurnSettings, userId: string, now = Date.now()): IceServer[] {
   if (!turn.secret) return [];
-  const host = turn.host.includes(':') && !turn.host.startsWith('[') ? `[${turn.host}]` : turn.host;
+  const host = urlHost(turn.host);
   const urls = [`turn:${host}:${turn.port}?transport=udp`, `turn:${host}:${turn.port}?transport=tcp`];
   if (turn.tlsPort) urls.push(`turns:${host}:${turn.tlsPort}?transport=tcp`);
   return [{ urls, ...turnCredentials(turn.secret, userId, turn.credentialTtlSec, now) }];
