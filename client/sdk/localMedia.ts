@@ -1,0 +1,188 @@
+import type { types } from 'mediasoup-client';
+import type { MediaKind, NotificationData, QualityLevel, Source } from '../../protocol/schema.js';
+import { SignalingError, type SignalingSocket } from './signaling.js';
+import type { ClassroomOptions, Emit, PublishedTrack } from './types.js';
+
+const simulcastEncodings: types.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
+];
+
+/**
+ * What we send: one producer per source (camera, microphone, screen), on the send transport the
+ * media path holds; paused by us, by the teacher or by the room's policy; thinned out on a poor uplink.
+ */
+export class LocalMedia {
+  private readonly producers = new Map<Source, types.Producer>();
+  /** Producers the server created paused (a student joining muted), by id. */
+  private readonly pausedByServer = new Set<string>();
+
+  constructor(
+    private readonly socket: SignalingSocket,
+    private readonly opts: Pick<ClassroomOptions, 'simulcast'>,
+    private readonly emit: Emit,
+    /** The send transport of the moment (undefined: none, e.g. an observer). */
+    private readonly transport: () => types.Transport | undefined,
+  ) {
+    socket.on('producerClosed', ({ producerId }) => {
+      for (const [source, p] of this.producers) {
+        if (p.id === producerId) {
+          p.close();
+          this.producers.delete(source);
+          this.emit('localSourceClosed', source);
+        }
+      }
+    });
+  }
+
+  /** How many producers we hold. */
+  get count(): number {
+    return this.producers.size;
+  }
+
+  track(source: Source): MediaStreamTrack | null {
+    return this.producers.get(source)?.track ?? null;
+  }
+
+  maxSendLayer(source: Source): number | undefined {
+    return this.producers.get(source)?.maxSpatialLayer;
+  }
+
+  isPaused(source: Source): boolean {
+    return this.producers.get(source)?.paused ?? false;
+  }
+
+  async publishCamera(opts: { deviceId?: string } = {}): Promise<void> {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}) },
+    });
+    await this.publishTrack('cam', stream.getVideoTracks()[0]!);
+  }
+
+  async publishMicrophone(opts: { deviceId?: string } = {}): Promise<void> {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: opts.deviceId ? { deviceId: { exact: opts.deviceId } } : true,
+    });
+    await this.publishTrack('mic', stream.getAudioTracks()[0]!);
+  }
+
+  async publishScreen(): Promise<void> {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const track = stream.getVideoTracks()[0]!;
+    track.addEventListener('ended', () => void this.unpublish('screen'));
+    await this.publishTrack('screen', track);
+  }
+
+  async publishTrack(source: Source, track: MediaStreamTrack): Promise<void> {
+    const transport = this.transport();
+    if (!transport) throw new SignalingError('forbidden', 'this role cannot publish');
+    if (this.producers.has(source)) throw new SignalingError('conflict', `already publishing ${source}`);
+    const producer = await transport.produce({
+      track,
+      appData: { source },
+      ...(source === 'cam' && this.opts.simulcast !== false ? { encodings: simulcastEncodings } : {}),
+      ...(source === 'mic' ? { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } } : {}),
+      ...(source !== 'mic' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
+      stopTracks: false,
+    });
+    this.producers.set(source, producer);
+    if (this.pausedByServer.delete(producer.id)) {
+      producer.pause();
+      this.emit('moderated', { action: 'muted', source, producerId: producer.id, policy: true });
+    }
+  }
+
+  /** The send transport's `produce`: the server may create the producer paused (joining muted). */
+  async requestProduce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters, source: Source): Promise<string> {
+    const { producerId, paused } = await this.socket.request('produce', { transportId, kind, rtpParameters: rtpParameters as never, source });
+    if (paused) this.pausedByServer.add(producerId);
+    return producerId;
+  }
+
+  async mute(source: Source): Promise<void> {
+    const p = this.producers.get(source);
+    if (!p || p.paused) return;
+    p.pause();
+    await this.socket.request('pauseProducer', { producerId: p.id });
+  }
+
+  async unmute(source: Source): Promise<void> {
+    const p = this.producers.get(source);
+    if (!p || !p.paused) return;
+    await this.socket.request('resumeProducer', { producerId: p.id });
+    p.resume();
+  }
+
+  async unpublish(source: Source): Promise<void> {
+    const p = this.producers.get(source);
+    if (!p) return;
+    this.producers.delete(source);
+    p.close();
+    p.track?.stop();
+    await this.socket.request('closeProducer', { producerId: p.id }).catch(() => undefined);
+  }
+
+  async switchDevice(source: 'cam' | 'mic', deviceId: string): Promise<void> {
+    const p = this.producers.get(source);
+    if (!p) throw new SignalingError('not_found', `not publishing ${source}`);
+    const constraints = source === 'cam' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } };
+    const stream = await navigator.mediaDevices.getUserMedia(constraints);
+    const track = source === 'cam' ? stream.getVideoTracks()[0]! : stream.getAudioTracks()[0]!;
+    const old = p.track;
+    await p.replaceTrack({ track });
+    old?.stop();
+  }
+
+  /** The teacher muted or stopped a source: the server already did; bring our side in line. */
+  onModerated(m: NotificationData<'moderated'>): void {
+    const p = m.source ? this.producers.get(m.source) : undefined;
+    if (!p || (m.producerId && p.id !== m.producerId)) return;
+    if (m.action === 'muted') p.pause();
+    if (m.action === 'stopped') {
+      this.producers.delete(m.source!);
+      p.close();
+      p.track?.stop();
+      this.emit('localSourceClosed', m.source!);
+    }
+  }
+
+  /** A poor uplink: send less video (audio is left alone); back up as the link recovers. */
+  async adaptSending(uplink: QualityLevel | null): Promise<void> {
+    const cam = this.producers.get('cam');
+    const screen = this.producers.get('screen');
+    const layer = uplink === 'poor' || uplink === 'lost' ? 0 : uplink === 'fair' ? 1 : 2;
+    try {
+      if (cam && !cam.closed && cam.rtpParameters.encodings && cam.rtpParameters.encodings.length > 1) await cam.setMaxSpatialLayer(layer);
+      if (screen && !screen.closed) await screen.setRtpEncodingParameters(layer === 2 ? {} : { maxBitrate: layer === 0 ? 300_000 : 800_000 });
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+  }
+
+  /** Closes every producer (its transport is going), handing back what each sent and whether paused. */
+  takeTracks(): PublishedTrack[] {
+    const tracks = [...this.producers.entries()].map(([source, p]) => ({ source, track: p.track, paused: p.paused }));
+    for (const p of this.producers.values()) p.close();
+    this.producers.clear();
+    return tracks;
+  }
+
+  /** Publishes taken tracks again (on a new transport, or after a rejoin), muted again where they were. */
+  async republish(tracks: PublishedTrack[]): Promise<void> {
+    for (const { source, track, paused } of tracks) {
+      if (!track || track.readyState === 'ended') continue;
+      await this.publishTrack(source, track);
+      if (paused) await this.mute(source);
+    }
+  }
+
+  /** With the transports going: close every producer; `stopTracks` also ends the tracks and forgets them. */
+  closeAll(stopTracks: boolean): void {
+    for (const p of this.producers.values()) {
+      p.close();
+      if (stopTracks) p.track?.stop();
+    }
+    if (stopTracks) this.producers.clear();
+  }
+}
