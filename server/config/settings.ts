@@ -134,7 +134,11 @@ export const settingsSchema = z.object({
     tlsCert: setting(text.optional(), { env: 'SFU_TURN_TLS_CERT', file: true, allowed: 'a PEM certificate file for coturn' }),
     tlsKey: setting(text.optional(), { env: 'SFU_TURN_TLS_KEY', file: true, allowed: 'a PEM key file for coturn' }),
     realm: setting(text.regex(/^[\w.-]+$/), { env: 'SFU_TURN_REALM', default: 'classroom-sfu', allowed: 'letters, digits, _ . -' }),
-    credentialTtlSec: setting(int(60, 7 * 86_400), { env: 'SFU_TURN_CREDENTIAL_TTL_SEC', default: 3600 }),
+    /**
+     * How long a TURN credential may start new relay sessions; a leaked one is good for this long.
+     * At most a day: coturn checks it only when a client first authenticates.
+     */
+    credentialTtlSec: setting(int(60, 86_400), { env: 'SFU_TURN_CREDENTIAL_TTL_SEC', default: 3600 }),
     /** Address coturn binds, and the public address it announces when behind NAT. */
     listenIp: setting(ip, { env: 'SFU_TURN_LISTEN_IP', default: '127.0.0.1', allowed: ipAllowed }),
     externalIp: setting(text.optional(), { env: 'SFU_TURN_EXTERNAL_IP', allowed: 'the public IP of coturn behind NAT' }),

@@ -12,8 +12,19 @@ function templatePath(): string {
   throw new Error('config/turnserver.conf.template not found above ' + import.meta.dirname);
 }
 
-/** Ranges a relay must never reach: private, loopback, link-local, shared, documentation, multicast, reserved. */
-export const deniedPeerRanges = [
+/**
+ * Every address, IPv4 and IPv6. coturn lets a client relay to any peer that no denied-peer-ip
+ * covers, so denying only the private ranges would leave the whole internet open: the relay
+ * would carry anyone's traffic to any public host. Deny all, then allow the SFU's own addresses.
+ */
+export const allAddresses = ['0.0.0.0-255.255.255.255', '::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'];
+
+/**
+ * Private, loopback, link-local, shared, documentation, multicast and reserved ranges: all inside
+ * allAddresses already, and rendered after it because coturn checks denied rules from the last one
+ * up and logs the first it matches, so a refusal's log line says which kind of address was tried.
+ */
+export const specialPurposeRanges = [
   '0.0.0.0-0.255.255.255',
   '10.0.0.0-10.255.255.255',
   '100.64.0.0-100.127.255.255',
@@ -39,7 +50,13 @@ export const deniedPeerRanges = [
   'ff00::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
 ];
 
-/** The SFU's own media addresses: the only peers the relay may reach. */
+/** What the rendered config denies, in its order; allowed-peer-ip takes precedence over all of it. */
+export const deniedPeerRanges = [...allAddresses, ...specialPurposeRanges];
+
+/**
+ * The SFU's own media addresses: the only peers the relay may reach. IPs only: coturn would
+ * resolve a host name once, at start, and read one with a '-' in it as a range.
+ */
 export function sfuPeerAddresses(config: Config): string[] {
   const out = new Set<string>();
   const { listenIp, announcedAddress } = config.rtc;
@@ -49,6 +66,12 @@ export function sfuPeerAddresses(config: Config): string[] {
 }
 
 /**
+ * Longest lifetime an Allocate or Refresh may ask for (coturn's default is 3600 s): an allocation its
+ * client abandons frees its relay port and quota within 10 minutes. Browsers refresh well before.
+ */
+export const maxAllocateLifetime = 600;
+
+/**
  * Renders config/turnserver.conf.template from the SFU's configuration. The result holds the
  * shared secret: write it only to a file that only this user can read.
  */
@@ -56,6 +79,13 @@ export function renderCoturnConfig(config: Config, opts: { pidFile?: string } = 
   const t = config.turn;
   if (!t.secret) throw new Error('SFU_TURN_SECRET is not set: coturn cannot authenticate anyone');
   const peers = sfuPeerAddresses(config);
+  if (peers.length === 0) {
+    // Everything is denied: such a relay would reach nothing, not even the SFU.
+    throw new Error(
+      `the TURN relay would reach no SFU address: SFU_RTC_LISTEN_IP is ${config.rtc.listenIp} and SFU_ANNOUNCED_ADDRESS (${config.rtc.announcedAddress ?? 'unset'}) is not an IP; ` +
+        "set SFU_ANNOUNCED_ADDRESS to the SFU's public IP, or SFU_RTC_LISTEN_IP to its own address",
+    );
+  }
   const values: Record<string, string | number | undefined> = {
     listenIp: t.listenIp,
     port: t.port,
@@ -71,7 +101,9 @@ export function renderCoturnConfig(config: Config, opts: { pidFile?: string } = 
     totalQuota: t.totalQuota,
     deniedPeerIps: deniedPeerRanges.map((r) => `denied-peer-ip=${r}`).join('\n'),
     allowedPeerIps: peers.map((ip) => `allowed-peer-ip=${ip}`).join('\n'),
+    // coturn refuses loopback peers before it reads any allowed-peer-ip: lift that only for a loopback SFU.
     allowLoopback: peers.some((ip) => ip.startsWith('127.') || ip === '::1') ? 'yes' : undefined,
+    maxAllocateLifetime,
     pidFile: opts.pidFile,
   };
   let text = fs.readFileSync(templatePath(), 'utf8');

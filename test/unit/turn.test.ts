@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config/load.js';
-import { deniedPeerRanges, renderCoturnConfig } from '../../server/turn/coturnConfig.js';
+import { deniedPeerRanges, maxAllocateLifetime, renderCoturnConfig } from '../../server/turn/coturnConfig.js';
 import { iceServersFor, turnCredentials } from '../../server/turn/credentials.js';
+import { parsePeerRules, peerVerdict } from '../helpers/coturnPeerRules.js';
 
 const secret = 'unit-test-turn-secret-123';
 
@@ -51,6 +52,59 @@ describe('coturn configuration', () => {
     }
   });
 
+  it('renders no TCP relay and a capped allocation lifetime', () => {
+    const lines = renderCoturnConfig(production).split('\n');
+    expect(lines).toContain('no-tcp-relay');
+    expect(lines).toContain(`max-allocate-lifetime=${maxAllocateLifetime}`);
+    expect(maxAllocateLifetime).toBeLessThanOrEqual(600);
+  });
+
+  // Read with coturn's own rules (test/helpers/coturnPeerRules.ts): what it would relay to.
+  const publicPeers = ['8.8.8.8', '1.1.1.1', '9.9.9.9', '151.101.1.69', '198.51.100.8', '2001:4860:4860::8888', '2606:4700:4700::1111', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8', '64:ff9b::808:808'];
+  const privatePeers = ['10.0.0.5', '172.20.1.1', '192.168.1.1', '127.0.0.1', '127.0.0.2', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.251', '255.255.255.255', 'fd00::1', 'fe80::1', '::1', '::', 'ff02::1'];
+
+  it('as coturn reads it: only the SFU\'s addresses are reachable, no public or private one', () => {
+    const rules = parsePeerRules(renderCoturnConfig(production));
+    expect(peerVerdict(rules, '198.51.100.7')).toBe('allowed');
+    for (const peer of [...publicPeers, ...privatePeers]) expect(peerVerdict(rules, peer), peer).toBe('denied');
+  });
+
+  it('as coturn reads it: a specific listen IP and an IPv6 announced address are both reachable, nothing else', () => {
+    const config = loadConfig({ SFU_TURN_SECRET: secret, SFU_RTC_LISTEN_IP: '10.1.2.3', SFU_ANNOUNCED_ADDRESS: '2001:db8::7' });
+    const rules = parsePeerRules(renderCoturnConfig(config));
+    expect(peerVerdict(rules, '10.1.2.3')).toBe('allowed');
+    expect(peerVerdict(rules, '2001:db8::7')).toBe('allowed');
+    for (const peer of [...publicPeers, ...privatePeers, '10.1.2.4', '2001:db8::8', '198.51.100.7']) expect(peerVerdict(rules, peer), peer).toBe('denied');
+  });
+
+  it('as coturn reads it: a loopback SFU in development is reachable at its own address only', () => {
+    const rules = parsePeerRules(renderCoturnConfig(loadConfig({ SFU_TURN_SECRET: secret })));
+    expect(rules.allowLoopback).toBe(true);
+    expect(peerVerdict(rules, '127.0.0.1')).toBe('allowed');
+    for (const peer of [...publicPeers, ...privatePeers.filter((p) => p !== '127.0.0.1')]) expect(peerVerdict(rules, peer), peer).toBe('denied');
+  });
+
+  it('the peer-rule reader follows coturn: allowed wins, loopback needs allow-loopback-peers, no rule means allowed', () => {
+    const rules = (text: string) => parsePeerRules(text);
+    expect(peerVerdict(rules('denied-peer-ip=10.0.0.0-10.255.255.255'), '8.8.8.8')).toBe('allowed');
+    expect(peerVerdict(rules('denied-peer-ip=0.0.0.0-255.255.255.255\nallowed-peer-ip=8.8.8.8'), '8.8.8.8')).toBe('allowed');
+    expect(peerVerdict(rules('allowed-peer-ip=127.0.0.1'), '127.0.0.1')).toBe('denied');
+    expect(peerVerdict(rules('allowed-peer-ip=127.0.0.1\nallow-loopback-peers'), '127.0.0.1')).toBe('allowed');
+    expect(peerVerdict(rules('denied-peer-ip=0.0.0.0-255.255.255.255'), '2001:4860:4860::8888')).toBe('allowed');
+    expect(peerVerdict(rules('denied-peer-ip=::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), '8.8.8.8')).toBe('denied');
+    // coturn 4.6 reads a range from '::' as having no low end and orders IPv4 before IPv6: this
+    // covers every IPv4 address (the old list denied public IPv4 by that accident, not IPv6).
+    expect(peerVerdict(rules('denied-peer-ip=::-::ffff'), '8.8.8.8')).toBe('denied');
+    expect(peerVerdict(rules('denied-peer-ip=::-::ffff'), '2001:4860:4860::8888')).toBe('allowed');
+    expect(peerVerdict(rules('no-multicast-peers'), '239.1.1.1')).toBe('denied');
+    expect(peerVerdict(rules(''), '239.1.1.1')).toBe('allowed');
+  });
+
+  it('refuses to render a relay that could reach no SFU address (a host name is not an address)', () => {
+    const config = loadConfig({ SFU_TURN_SECRET: secret, SFU_RTC_LISTEN_IP: '0.0.0.0', SFU_ANNOUNCED_ADDRESS: 'sfu.school.example' });
+    expect(() => renderCoturnConfig(config)).toThrow(/reach no SFU address.*set SFU_ANNOUNCED_ADDRESS to the SFU's public IP/);
+  });
+
   it('adds TLS listening with a certificate, and allows only a loopback SFU in development', () => {
     const tls = loadConfig({ SFU_TURN_SECRET: secret, SFU_TURN_TLS_PORT: '5349', SFU_TURN_TLS_CERT: '/etc/hostname', SFU_TURN_TLS_KEY: '/etc/hostname' });
     const text = renderCoturnConfig(tls);
@@ -68,6 +122,7 @@ describe('coturn configuration', () => {
     [{ SFU_TURN_TLS_PORT: '443' }, 'TURN over TLS needs'],
     [{ SFU_TURN_MANAGED: 'true' }, 'starting coturn needs SFU_TURN_SECRET'],
     [{ SFU_TURN_SECRET: 'short' }, 'SFU_TURN_SECRET=(hidden)'],
+    [{ SFU_TURN_CREDENTIAL_TTL_SEC: String(7 * 86_400) }, 'SFU_TURN_CREDENTIAL_TTL_SEC="604800": expected an integer from 60 to 86400'],
   ])('rejects %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {
