@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { waitFor } from '../helpers/serverProcess.js';
@@ -25,6 +27,7 @@ beforeAll(async () => {
     SFU_CHAT_BURST: '3',
     SFU_RATE_LIMIT_PER_SEC: '10000',
     SFU_RATE_LIMIT_BURST: '10000',
+    SFU_RECORDINGS_DIR: path.join(os.tmpdir(), 'sfu-class-controls-recordings'),
   });
 });
 afterAll(async () => server?.close());
@@ -252,6 +255,17 @@ describe('moderation over the protocol', () => {
     }
     expect(server.rooms.get('end')).toBeUndefined();
     expect(room.router.closed).toBe(true);
+  });
+
+  it('ending the class during a recording finalizes it (stopped, not failed), and the recording lets go of the room', async () => {
+    const teacher = await joinFully('end-rec', 't', 'teacher');
+    const room = server.rooms.get('end-rec')!;
+    const { recordingId } = await teacher.c.ok<{ recordingId: string }>('startRecording');
+    expect(room.observer.listenerCount('close')).toBe(1);
+    expect(await teacher.c.call('endClass')).toMatchObject({ ok: true });
+    await waitFor(() => server.recordings.get(recordingId).state === 'stopped', 5000, 'the recording stopped');
+    expect(server.recordings.activeFor('end-rec')).toBeUndefined();
+    expect(room.observer.listenerCount('close') + room.observer.listenerCount('newproducer')).toBe(0);
   });
 
   it('the room survives its teacher leaving, and a late joiner is offered every current producer', async () => {
