@@ -1,14 +1,16 @@
 import net from 'node:net';
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/load.js';
+import type { Config } from '../../server/config/schema.js';
 import { startCoturn, type Coturn } from '../../server/turn/coturnProcess.js';
 import { turnCredentials } from '../../server/turn/credentials.js';
 import { testLogger } from '../helpers/logger.js';
+import { withServerPorts } from '../helpers/ports.js';
 import { startTestServer } from '../helpers/testServer.js';
 import { tryRelay } from '../helpers/turnClient.js';
 
 const secret = 'integration-turn-secret-42';
-const port = 24790;
 
 function portOpen(p: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -19,14 +21,16 @@ function portOpen(p: number): Promise<boolean> {
 
 describe('coturn with the production configuration (real turnserver, real TURN client)', () => {
   let coturn: Coturn;
-  // As deployed: the SFU on a public address; coturn reachable here on loopback for the test.
-  const config = loadConfig({
-    SFU_TURN_SECRET: secret,
-    SFU_TURN_PORT: String(port),
-    SFU_RTC_LISTEN_IP: '0.0.0.0',
-    SFU_ANNOUNCED_ADDRESS: '198.51.100.7',
-  });
+  let config: Config;
+  let port: number;
   beforeAll(async () => {
+    // As deployed: the SFU on a public address; coturn reachable here on loopback for the test.
+    const { env, ports } = await withServerPorts(
+      { SFU_TURN_SECRET: secret, SFU_RTC_LISTEN_IP: '0.0.0.0', SFU_ANNOUNCED_ADDRESS: '198.51.100.7' },
+      os.availableParallelism(),
+    );
+    port = ports.turn;
+    config = loadConfig(env);
     coturn = await startCoturn(config, testLogger);
   });
   afterAll(async () => coturn?.stop());
@@ -58,9 +62,10 @@ describe('coturn with the production configuration (real turnserver, real TURN c
 
 describe('coturn managed by the server', () => {
   it('starts with the server and stops with it', async () => {
-    const server = await startTestServer({ SFU_HTTP_PORT: '3340', SFU_RTC_BASE_PORT: '21700', SFU_TURN_SECRET: secret, SFU_TURN_PORT: String(port + 1), SFU_TURN_MANAGED: 'true' });
-    expect(await portOpen(port + 1)).toBe(true);
+    const server = await startTestServer({ SFU_TURN_SECRET: secret, SFU_TURN_MANAGED: 'true' });
+    const port = server.ports.turn;
+    expect(await portOpen(port)).toBe(true);
     await server.close();
-    expect(await portOpen(port + 1)).toBe(false);
+    expect(await portOpen(port)).toBe(false);
   });
 });
