@@ -28,7 +28,10 @@ interface Joined {
   joinMs: number;
 }
 
-/** Opens a socket and joins; resolves once the join is answered. */
+/**
+ * Opens a socket and joins; resolves once the join is answered. A bare `ws`, not the protocol
+ * client: a measuring instrument, it must not add client-side parsing to the latencies it times.
+ */
 function joinOne(server: BenchServer, token: string): Promise<Joined> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {

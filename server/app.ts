@@ -75,7 +75,8 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     portMax: config.recording.maxPort,
     logger,
   });
-  metrics.watch({ pool, rooms, recordings, relayAddresses: config.turn.secret ? [config.turn.externalIp ?? config.turn.listenIp] : [] });
+  const quality = new QualityMonitor(rooms, config.quality, logger);
+  metrics.watch({ pool, rooms, recordings, quality, relayAddresses: config.turn.secret ? [config.turn.externalIp ?? config.turn.listenIp] : [] });
   let cluster: ClusterNode | undefined;
   let server: http.Server;
   try {
@@ -86,14 +87,14 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
         snapshot: () => ({
           peers: rooms.all().reduce((n, r) => n + r.peers.size, 0),
           workerCpu: pool.workers.map((w) => w.load.cpu),
-          rooms: rooms.all().filter((r) => !r.closed).map(roomSummary),
+          rooms: rooms.all().filter((r) => !r.closed).map((r) => roomSummary(r, recordings)),
         }),
         events: { onRedirect: () => metrics.clusterRedirects.inc(), onTakeover: () => metrics.clusterTakeovers.inc() },
         logger,
       });
       metrics.watchCluster(cluster);
     }
-    server = await listen(createHttpApp({ pool, tokens, recordings, rooms, metrics, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir, cluster }), config.http);
+    server = await listen(createHttpApp({ pool, tokens, recordings, rooms, quality, metrics, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir, cluster }), config.http);
   } catch (err) {
     await cluster?.stop();
     await coturn?.stop();
@@ -106,6 +107,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     tokens,
     rooms,
     recordings,
+    quality,
     iceServersFor: (userId) => iceServersFor(turn, userId),
     admission: new JoinAdmission(pool, config.workers.maxCpu, () => metrics.joinsRefusedAtCapacity.inc()),
     cluster,
@@ -120,7 +122,6 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     metrics,
     logger,
   });
-  const quality = new QualityMonitor(rooms, config.quality, logger);
   quality.start();
   const scheme = config.http.tlsCert ? 'https' : 'http';
   const url = `${scheme}://${urlHost(config.http.host)}:${config.http.port}`;

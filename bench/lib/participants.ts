@@ -4,8 +4,10 @@
  * audio and 3-layer VP8 simulcast; a subscriber consumes everything offered and counts packets.
  */
 import { randomInt } from 'node:crypto';
-import { TokenService, type AccessClaims } from '../../server/auth/tokens.js';
 import WebSocket from 'ws';
+import { SignalingSocket } from '../../protocol/client.js';
+import type { ClientRequestData, MediaKind, ServerRequestData, Source } from '../../protocol/schema.js';
+import { TokenService, type AccessClaims } from '../../server/auth/tokens.js';
 import type { Loadgen, StreamSpec } from './loadgen.js';
 
 /** An HS256 access token as the platform would sign it: the server's own TokenService. */
@@ -13,9 +15,6 @@ export function signToken(secret: string, claims: AccessClaims, ttlSec = 3600): 
   return new TokenService(secret).sign(claims, ttlSec);
 }
 
-type Json = Record<string, unknown>;
-
-/** One participant's signaling socket: requests with replies, server requests answered ok. */
 /** A room as GET /api/rooms lists it (the fields the scenarios read). */
 export interface ListedRoom {
   id: string;
@@ -30,87 +29,28 @@ export async function listRooms(server: { httpUrl: string; secret: string }): Pr
   return ((await res.json()) as { rooms: ListedRoom[] }).rooms;
 }
 
-export class Signaling {
-  /** Everything the server sent unasked, in order (a participant lives minutes: kept whole). */
-  readonly notifications: { method: string; data: Json }[] = [];
-  readonly serverRequests: { method: string; data: Json }[] = [];
-  /** Called for each server request (newConsumer) before it is answered ok. */
-  onServerRequest: (method: string, data: Json) => void = () => undefined;
-  onNotification: (method: string, data: Json) => void = () => undefined;
-  private nextId = 1;
-  private readonly waiters = new Map<number, { resolve: (d: Json) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (raw) => {
-      const m = JSON.parse(raw.toString()) as { id?: number; ok?: boolean; method?: string; data?: Json; error?: { code: string; message: string } };
-      if (m.ok !== undefined && m.id !== undefined) {
-        const w = this.waiters.get(m.id);
-        if (!w) return;
-        this.waiters.delete(m.id);
-        clearTimeout(w.timer);
-        if (m.ok) w.resolve(m.data ?? {});
-        else w.reject(new Error(`${m.error?.code}: ${m.error?.message}`));
-      } else if (m.id !== undefined && m.method) {
-        this.serverRequests.push({ method: m.method, data: m.data ?? {} });
-        this.onServerRequest(m.method, m.data ?? {});
-        ws.send(JSON.stringify({ id: m.id, ok: true, data: {} }));
-      } else if (m.method) {
-        this.notifications.push({ method: m.method, data: m.data ?? {} });
-        this.onNotification(m.method, m.data ?? {});
-      }
-    });
-    ws.on('close', () => {
-      for (const w of this.waiters.values()) {
-        clearTimeout(w.timer);
-        w.reject(new Error('socket closed before the reply'));
-      }
-      this.waiters.clear();
-    });
-  }
-
-  static connect(url: string): Promise<Signaling> {
-    const ws = new WebSocket(url);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new Signaling(ws)));
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    });
-  }
-
-  request<T = Json>(method: string, data: Json = {}, timeoutMs = 10_000): Promise<T> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        reject(new Error(`no reply to ${method} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.set(id, { resolve: resolve as (d: Json) => void, reject, timer });
-      this.ws.send(JSON.stringify({ id, method, data }));
-    });
-  }
-
-  close(): void {
-    this.ws.close();
-  }
+/**
+ * One participant's signaling socket: the protocol's own client (protocol/client.ts) over `ws`,
+ * answering the server's requests ok until a subscriber takes them over.
+ */
+async function connectSignaling(url: string): Promise<SignalingSocket> {
+  const sig = new SignalingSocket({ requestTimeoutMs: 10_000, socket: (u) => new WebSocket(u) });
+  sig.onServerRequest = async () => undefined;
+  await sig.connect(url);
+  return sig;
 }
 
 /** NACK and PLI/FIR as a browser declares them: mediasoup then asks the sender for key frames. */
 const videoFeedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
 
 /** What a subscriber declares it can receive: Opus and VP8 only, no header extensions (no BWE). */
-export const minimalRtpCapabilities = {
+export const minimalRtpCapabilities: ClientRequestData<'setRtpCapabilities'>['rtpCapabilities'] = {
   codecs: [
     { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: 111, parameters: { useinbandfec: 1 }, rtcpFeedback: [] },
     { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, preferredPayloadType: 96, parameters: {}, rtcpFeedback: videoFeedback },
   ],
   headerExtensions: [],
 };
-
-interface TransportInfo {
-  id: string;
-  iceParameters: { usernameFragment: string; password: string };
-  iceCandidates: { ip: string; port: number; protocol: 'udp' | 'tcp' }[];
-}
 
 export interface ParticipantOptions {
   /** ws://127.0.0.1:<port>/ws */
@@ -143,19 +83,19 @@ export const audioRate = 50;
 
 /** A joined peer (capabilities sent): one signaling socket, which a member shares between its two transports. */
 export interface JoinedPeer {
-  sig: Signaling;
+  sig: SignalingSocket;
   peerId: string;
   audioPayloadType: number | undefined;
 }
 
 export async function joinPeer(opts: ParticipantOptions): Promise<JoinedPeer> {
-  const sig = await Signaling.connect(`${opts.wsUrl}?token=${opts.token}`);
+  const sig = await connectSignaling(`${opts.wsUrl}?token=${opts.token}`);
   try {
-    const join = await sig.request<{ peerId: string; routerRtpCapabilities: { codecs?: { kind: string; preferredPayloadType?: number }[] } }>('join');
+    const join = await sig.request('join', {});
     await sig.request('setRtpCapabilities', { rtpCapabilities: minimalRtpCapabilities });
     // Consumers forward with the router's payload types: the audio one lets the generator spot audio.
-    const audioPayloadType = join.routerRtpCapabilities.codecs?.find((c) => c.kind === 'audio')?.preferredPayloadType;
-    return { sig, peerId: join.peerId, audioPayloadType };
+    const audioPayloadType = join.routerRtpCapabilities.codecs.find((c) => c.kind === 'audio')?.preferredPayloadType;
+    return { sig, peerId: join.peerId, audioPayloadType: typeof audioPayloadType === 'number' ? audioPayloadType : undefined };
   } catch (err) {
     sig.close();
     throw err;
@@ -166,7 +106,7 @@ async function joinAndCreate(opts: ParticipantOptions, direction: 'send' | 'recv
   const peer = joined ?? (await joinPeer(opts));
   const { sig } = peer;
   try {
-    const t = await sig.request<TransportInfo>('createTransport', { direction });
+    const t = await sig.request('createTransport', { direction });
     const udp = t.iceCandidates.find((c) => c.protocol === 'udp');
     if (!udp) throw new Error('no UDP ICE candidate');
     await sig.request('connectTransport', {
@@ -199,8 +139,8 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
   const streams: StreamSpec[] = [];
   const cname = `${opts.name}-cname`;
   try {
-    const produce = async (kind: 'audio' | 'video', source: 'mic' | 'cam', rtpParameters: Json) => {
-      const r = await sig.request<{ producerId: string; paused: boolean }>('produce', { transportId: transport.id, kind, source, rtpParameters });
+    const produce = async (kind: MediaKind, source: Source, rtpParameters: ClientRequestData<'produce'>['rtpParameters']) => {
+      const r = await sig.request('produce', { transportId: transport.id, kind, source, rtpParameters });
       // A student's microphone may start muted by the room's policy: unmute it like the SDK would.
       if (r.paused) await sig.request('resumeProducer', { producerId: r.producerId });
     };
@@ -247,7 +187,7 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
 export interface ConsumerInfo {
   id: string;
   producerId: string;
-  kind: 'audio' | 'video';
+  kind: MediaKind;
   ssrc: number;
   /** Latest consumerLayersChanged (video simulcast): null when nothing is forwarded. */
   spatialLayer: number | null;
@@ -265,29 +205,20 @@ export interface Subscriber {
 export async function startSubscriber(opts: ParticipantOptions, joined?: JoinedPeer): Promise<Subscriber> {
   const consumers = new Map<string, ConsumerInfo>();
   const sessionId = `${opts.name}-recv`;
-  const { sig, peerId, transport, udp, audioPayloadType } = await joinAndCreate(opts, 'recv', joined);
-  const onRequest = (method: string, data: Json) => {
+  const peer = joined ?? (await joinPeer(opts));
+  // The server offers consumers as soon as the receive transport exists: follow them from before.
+  peer.sig.onServerRequest = async (method, request) => {
     if (method !== 'newConsumer') return;
-    const rtp = data.rtpParameters as { encodings?: { ssrc?: number }[] };
-    consumers.set(String(data.id), {
-      id: String(data.id),
-      producerId: String(data.producerId),
-      kind: data.kind === 'video' ? 'video' : 'audio',
-      ssrc: rtp.encodings?.[0]?.ssrc ?? 0,
-      spatialLayer: null,
-    });
+    const data = request as ServerRequestData<'newConsumer'>;
+    const ssrc = data.rtpParameters.encodings?.[0]?.ssrc;
+    consumers.set(data.id, { id: data.id, producerId: data.producerId, kind: data.kind, ssrc: typeof ssrc === 'number' ? ssrc : 0, spatialLayer: null });
   };
-  const onNotification = (method: string, data: Json) => {
-    const c = consumers.get(String(data.consumerId));
-    if (method === 'consumerLayersChanged' && c) c.spatialLayer = (data.spatialLayer as number | null) ?? null;
-    if (method === 'consumerClosed' && c) consumers.delete(c.id);
-  };
-  // The server offers consumers as soon as the receive transport exists, i.e. possibly before
-  // this point: replay what the socket logged, then follow it live.
-  for (const r of sig.serverRequests) onRequest(r.method, r.data);
-  for (const n of sig.notifications) onNotification(n.method, n.data);
-  sig.onServerRequest = onRequest;
-  sig.onNotification = onNotification;
+  peer.sig.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => {
+    const c = consumers.get(consumerId);
+    if (c) c.spatialLayer = spatialLayer;
+  });
+  peer.sig.on('consumerClosed', ({ consumerId }) => consumers.delete(consumerId));
+  const { sig, peerId, transport, udp, audioPayloadType } = await joinAndCreate(opts, 'recv', peer);
   try {
     await opts.loadgen.addSession({
       id: sessionId,
@@ -306,8 +237,8 @@ export async function startSubscriber(opts: ParticipantOptions, joined?: JoinedP
   return { peerId, sessionId, consumers, close: () => leave(sig, opts.loadgen, sessionId) };
 }
 
-async function leave(sig: Signaling, loadgen: Loadgen, sessionId: string): Promise<void> {
-  await sig.request('leave', {}, 3000).catch(() => undefined);
+async function leave(sig: SignalingSocket, loadgen: Loadgen, sessionId: string): Promise<void> {
+  await sig.request('leave', {}, { timeoutMs: 3000 }).catch(() => undefined);
   sig.close();
   loadgen.removeSession(sessionId);
 }

@@ -1,5 +1,5 @@
 import type { ChatMessage, NetworkQuality, NotificationData, PeerInfo, QualityLevel, Role, RoomPolicy, Source } from '../../protocol/schema.js';
-import type { SignalingSocket } from './signaling.js';
+import type { SignalingSocket } from '../../protocol/client.js';
 import type { Emit, JoinAnswer } from './types.js';
 
 /** What the class state tells the media about. */

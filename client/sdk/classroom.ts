@@ -1,12 +1,12 @@
 import type { ChatMessage, Direction, NetworkQuality, PeerInfo, Role, RoomPolicy, Source } from '../../protocol/schema.js';
 import { ClassState } from './classState.js';
-import { Emitter } from './emitter.js';
+import { Emitter } from '../../protocol/emitter.js';
 import { LocalMedia } from './localMedia.js';
 import { MediaPath } from './mediaPath.js';
 import { NetworkReporter } from './networkReport.js';
 import { RemoteMedia } from './remoteMedia.js';
 import { Session } from './session.js';
-import { SignalingError, SignalingSocket } from './signaling.js';
+import { SignalingError, SignalingSocket } from '../../protocol/client.js';
 import type { ClassroomEvents, ClassroomOptions, ConnectionState, Emit, RemoteTrack, TransportPath } from './types.js';
 
 export type { Source } from '../../protocol/schema.js';

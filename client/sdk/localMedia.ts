@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup-client';
 import type { MediaKind, NotificationData, QualityLevel, Source } from '../../protocol/schema.js';
-import { SignalingError, type SignalingSocket } from './signaling.js';
+import { SignalingError, type SignalingSocket } from '../../protocol/client.js';
 import type { ClassroomOptions, Emit, PublishedTrack } from './types.js';
 
 const simulcastEncodings: types.RtpEncodingParameters[] = [

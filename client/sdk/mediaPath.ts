@@ -1,6 +1,6 @@
 import { Device, type types } from 'mediasoup-client';
 import type { Direction, MediaKind, Source } from '../../protocol/schema.js';
-import { SignalingError, type SignalingSocket } from './signaling.js';
+import { SignalingError, type SignalingSocket } from '../../protocol/client.js';
 import type { ClassroomOptions, Emit, JoinAnswer, PublishedTrack, TransportPath } from './types.js';
 
 /** What the media path asks of the media it carries. */

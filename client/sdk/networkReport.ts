@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup-client';
-import type { SignalingSocket } from './signaling.js';
+import type { SignalingSocket } from '../../protocol/client.js';
 
 /** The fields of the browser's RTCStats the network report reads. */
 interface NetStats {

@@ -1,5 +1,5 @@
 import type { ClientRequestData } from '../../protocol/schema.js';
-import { SignalingError, type SignalingSocket } from './signaling.js';
+import { SignalingError, type SignalingSocket } from '../../protocol/client.js';
 import type { ClassroomOptions, JoinAnswer } from './types.js';
 
 /**

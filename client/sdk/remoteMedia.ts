@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup-client';
 import type { ServerRequestData } from '../../protocol/schema.js';
-import { SignalingError, type SignalingSocket } from './signaling.js';
+import { SignalingError, type SignalingSocket } from '../../protocol/client.js';
 import type { Emit, RemoteTrack } from './types.js';
 
 /** The receive transport of the moment, as the media path holds it. */

@@ -1,7 +1,7 @@
 import { closeCodes } from '../../protocol/schema.js';
 import { backoffDelay } from './backoff.js';
 import { NodeRoute } from './nodeRoute.js';
-import { SignalingError, type SignalingSocket } from './signaling.js';
+import { SignalingError, type SignalingSocket } from '../../protocol/client.js';
 import type { ClassroomOptions, ConnectionState, Emit, JoinAnswer, PublishedTrack } from './types.js';
 
 /** What the session asks of the class state and the media around a join, a resume and a rejoin. */

@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import { tokenClaims, type TokenService } from '../auth/tokens.js';
 import type { WorkerPool } from '../media/workerPool.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { QualityMonitor } from '../quality/qualityMonitor.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import { recordingsApi } from './recordingsApi.js';
 import { roomsApi } from './roomsApi.js';
@@ -18,6 +19,7 @@ export interface HttpDeps {
   tokens: TokenService;
   recordings: RecordingService;
   rooms: RoomRegistry;
+  quality: QualityMonitor;
   metrics: Metrics;
   /** Issue tokens to anyone (development default only). */
   devTokens: boolean;
@@ -30,7 +32,7 @@ export interface HttpDeps {
 
 const devTokenRequest = tokenClaims.omit({ sub: true }).extend({ userId: tokenClaims.shape.sub.optional() }).strict();
 
-export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTokens, devTokenTtlSec, clientDir, cluster }: HttpDeps): Express {
+export function createHttpApp({ pool, tokens, recordings, rooms, quality, metrics, devTokens, devTokenTtlSec, clientDir, cluster }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -66,7 +68,7 @@ export function createHttpApp({ pool, tokens, recordings, rooms, metrics, devTok
   // Cluster: a teacher's recordings requests go to the node its class lives on (the files are there).
   if (cluster) app.use('/api/recordings', forwardToOrigin(cluster, rooms, async (req) => (await bearerClaims(tokens, req)).room));
   app.use('/api/recordings', recordingsApi(tokens, recordings));
-  app.use('/api/rooms', roomsApi(tokens, rooms, cluster));
+  app.use('/api/rooms', roomsApi(tokens, rooms, { recordings, quality }, cluster));
   if (cluster) app.use('/api/nodes', nodesApi(tokens, cluster));
 
   app.use(express.static(path.resolve(clientDir), { index: 'index.html', maxAge: 0 }));

@@ -2,6 +2,8 @@ import express, { type Request, type Router } from 'express';
 import type { AccessClaims, TokenService } from '../auth/tokens.js';
 import type { ClusterNode } from '../cluster/clusterNode.js';
 import { forbidden, notFound } from '../errors.js';
+import type { QualityMonitor } from '../quality/qualityMonitor.js';
+import type { RecordingService } from '../recording/recordingService.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import { bearerClaims, route } from './apiHelpers.js';
@@ -13,7 +15,7 @@ import { forward, wasForwarded } from './originProxy.js';
  * rooms (each with its `node`; other nodes' as of their last heartbeat), and one room is fetched
  * from the node it lives on.
  */
-export function roomsApi(tokens: TokenService, rooms: RoomRegistry, cluster?: ClusterNode): Router {
+export function roomsApi(tokens: TokenService, rooms: RoomRegistry, views: RoomViews, cluster?: ClusterNode): Router {
   const router = express.Router();
   const reader = async (req: Request): Promise<AccessClaims> => {
     const claims = await bearerClaims(tokens, req);
@@ -24,7 +26,7 @@ export function roomsApi(tokens: TokenService, rooms: RoomRegistry, cluster?: Cl
 
   router.get('/', route(async (req, res) => {
     const claims = await reader(req);
-    const here = rooms.all().map((r) => (cluster ? { ...summary(r), node: cluster.id } : summary(r)));
+    const here = rooms.all().map((r) => (cluster ? { ...summary(r, views.recordings), node: cluster.id } : summary(r, views.recordings)));
     const elsewhere = cluster?.remoteRooms() ?? [];
     res.json({ rooms: [...here, ...elsewhere].filter((r) => mayRead(claims, r.id)) });
   }));
@@ -41,12 +43,19 @@ export function roomsApi(tokens: TokenService, rooms: RoomRegistry, cluster?: Cl
       await forward(req, res, origin, cluster.id);
       return;
     }
-    res.json({ room: cluster ? { ...detail(room), node: cluster.id } : detail(room) });
+    res.json({ room: cluster ? { ...detail(room, views), node: cluster.id } : detail(room, views) });
   }));
   return router;
 }
 
-export function summary(room: Room) {
+/** What the services that follow rooms know of them: the recording running, each peer's quality. */
+export interface RoomViews {
+  recordings: Pick<RecordingService, 'activeFor'>;
+  quality: Pick<QualityMonitor, 'current'>;
+}
+
+export function summary(room: Room, recordings: RoomViews['recordings']) {
+  const recording = recordings.activeFor(room.id);
   const peers = [...room.peers.values()];
   return {
     id: room.id,
@@ -55,20 +64,20 @@ export function summary(room: Room) {
     routers: room.routers.all.map((rr) => ({ worker: rr.host.index, peers: rr.peers, consumers: rr.consumers })),
     peers: peers.length,
     publishers: peers.filter((p) => p.producers.size > 0).length,
-    recording: room.recording?.active ? room.recording.meta.id : null,
+    recording: recording?.active ? recording.meta.id : null,
     locked: room.policy.locked,
   };
 }
 
-function detail(room: Room) {
+function detail(room: Room, views: RoomViews) {
   return {
-    ...summary(room),
+    ...summary(room, views.recordings),
     policy: room.policy,
     activeSpeaker: room.activeSpeaker,
     participants: [...room.peers.values()].map((p) => ({
       ...p.info(),
       connected: p.sink !== null,
-      quality: p.quality ?? null,
+      quality: views.quality.current(p) ?? null,
       transports: [...p.transports.values()].map((t) => ({ id: t.id, direction: t.appData.direction, iceState: t.iceState, dtlsState: t.dtlsState })),
       consumers: p.consumers.size,
     })),

@@ -1,6 +1,7 @@
 import client from 'prom-client';
 import { qualityLevels } from '../../protocol/schema.js';
 import type { WorkerPool } from '../media/workerPool.js';
+import type { QualityMonitor } from '../quality/qualityMonitor.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import type { Peer } from '../rooms/peer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
@@ -60,8 +61,8 @@ export class Metrics {
   }
 
   /** Registers the gauges read from the live objects at scrape time. */
-  watch(deps: { pool: WorkerPool; rooms: RoomRegistry; recordings: RecordingService; relayAddresses: string[] }): void {
-    const { pool, rooms, recordings } = deps;
+  watch(deps: { pool: WorkerPool; rooms: RoomRegistry; recordings: RecordingService; quality: QualityMonitor; relayAddresses: string[] }): void {
+    const { pool, rooms, recordings, quality } = deps;
     const relay = new Set(deps.relayAddresses);
     const gauge = (name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void | Promise<void>) =>
       new client.Gauge({ name, help, labelNames, registers: [this.registry], async collect() { this.reset(); await collect(this); } });
@@ -82,7 +83,12 @@ export class Metrics {
     gauge('sfu_peers_by_quality', 'Peers by network quality level and direction (unmeasured peers not counted)', ['direction', 'level'], (g) => {
       for (const direction of ['uplink', 'downlink'] as const) {
         const count = { good: 0, fair: 0, poor: 0, lost: 0 };
-        for (const r of rooms.all()) for (const p of r.peers.values()) if (p.quality?.[direction]) count[p.quality[direction]]++;
+        for (const r of rooms.all()) {
+          for (const p of r.peers.values()) {
+            const level = quality.current(p)?.[direction];
+            if (level) count[level]++;
+          }
+        }
         for (const level of qualityLevels) g.set({ direction, level }, count[level]);
       }
     });

@@ -1,12 +1,11 @@
 import type { types } from 'mediasoup';
-import type { NetworkQuality } from '../../protocol/schema.js';
+import type { ClientRequestData, NetworkQuality } from '../../protocol/schema.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
-import { setDownlinkCapped } from './adaptation.js';
-import { damped, fractionToPct, qualityLevel } from './levels.js';
+import { damped, fractionToPct, qualityLevel, Recovery } from './levels.js';
 
 /** Streams sampled per peer and direction each round: bounds the stats traffic to the worker in big rooms. */
 const maxStreamsSampled = 4;
@@ -15,13 +14,29 @@ const reportMaxAgeMs = 15_000;
 
 type SendStats = { type: string; fractionLost: number; roundTripTime?: number; jitter?: number };
 
+/** What the browser reports of its sending (reportNetwork): round trip and loss. */
+export type ClientReport = ClientRequestData<'reportNetwork'>;
+
+/** What the monitor keeps of one peer between rounds. */
+interface PeerLink {
+  /** The last network quality computed for this peer. */
+  quality?: NetworkQuality;
+  /** The client's last report, and when it came. */
+  report?: ClientReport & { at: number };
+  /** Each direction's recovery after a poor level. */
+  readonly uplink: Recovery;
+  readonly downlink: Recovery;
+}
+
 /**
  * Samples every peer's transports, producers and consumers, computes its uplink and downlink
  * quality levels, tells the peer and the room's teachers when a level changes, and adapts: a poor
- * downlink holds received video layers down until it recovers (see adaptation.ts); a poor uplink
- * is the client's cue to send less.
+ * downlink holds received video layers down until it recovers (Peer.holdDownlink, see
+ * rooms/layers.ts); a poor uplink is the client's cue to send less.
  */
 export class QualityMonitor {
+  /** Per peer, gone with it. */
+  private readonly links = new WeakMap<Peer, PeerLink>();
   private timer: NodeJS.Timeout | undefined;
   private round = 0;
   private running = false;
@@ -41,6 +56,24 @@ export class QualityMonitor {
     clearInterval(this.timer);
   }
 
+  /** The last network quality computed for this peer, if any. */
+  current(peer: Peer): NetworkQuality | undefined {
+    return this.links.get(peer)?.quality;
+  }
+
+  /** What the peer's browser reports of its sending; counts in the next rounds while fresh. */
+  noteReport(peer: Peer, report: ClientReport): void {
+    this.linkOf(peer).report = { ...report, at: Date.now() };
+  }
+
+  /** Sends `to` everyone else's current levels (a teacher joining missed the changes so far). */
+  sendCurrentLevels(room: Room, to: Peer): void {
+    for (const p of room.peers.values()) {
+      const q = this.current(p);
+      if (q && p !== to) to.notify('networkQuality', q);
+    }
+  }
+
   /** One round over every room; a round still running when the next is due is not doubled. */
   async sampleAll(): Promise<void> {
     if (this.running) return;
@@ -58,8 +91,18 @@ export class QualityMonitor {
     }
   }
 
+  private linkOf(peer: Peer): PeerLink {
+    let link = this.links.get(peer);
+    if (!link) {
+      link = { uplink: new Recovery(), downlink: new Recovery() };
+      this.links.set(peer, link);
+    }
+    return link;
+  }
+
   private async samplePeer(room: Room, peer: Peer): Promise<void> {
     if (peer.closed) return;
+    const link = this.linkOf(peer);
     const recv = peer.recvTransport();
     const consumers = this.rotate([...peer.consumers.values()].filter((c) => !c.paused && !c.producerPaused));
     const producers = this.rotate([...peer.producers.values()].filter((p) => !p.paused));
@@ -93,7 +136,7 @@ export class QualityMonitor {
         if (s.jitter !== undefined) upJitter = Math.max(upJitter ?? 0, (s.jitter / clockRate) * 1000);
       }
     }
-    const report = peer.clientReport && Date.now() - peer.clientReport.at < reportMaxAgeMs ? peer.clientReport : undefined;
+    const report = link.report && Date.now() - link.report.at < reportMaxAgeMs ? link.report : undefined;
     if (report?.rttMs != null) upRtt = Math.max(upRtt ?? 0, report.rttMs);
     if (report?.lossPct != null && producers.length > 0) upLoss = Math.max(upLoss ?? 0, report.lossPct);
     const limitedPct = producers.some((p) => p.kind === 'video') ? (report?.bandwidthLimitedPct ?? null) : null;
@@ -101,8 +144,8 @@ export class QualityMonitor {
     const send = [...peer.transports.values()].find((t) => t.appData.direction === 'send' && !t.closed);
     const down = qualityLevel({ lost: isLost(recv) && consumers.length > 0, rttMs: downRtt, lossPct: consumers.length ? downLoss : null }, this.cfg);
     const upRaw = qualityLevel({ lost: isLost(send) && producers.length > 0, rttMs: producers.length ? upRtt : null, lossPct: producers.length ? upLoss : null, limitedPct }, this.cfg);
-    peer.uplinkRecovery.observe(upRaw, this.cfg);
-    const up = damped(upRaw, peer.uplinkRecovery.goodStreak, peer.uplinkRecovery.recovering, this.cfg);
+    link.uplink.observe(upRaw, this.cfg);
+    const up = damped(upRaw, link.uplink.goodStreak, link.uplink.recovering, this.cfg);
     const rtt = downRtt ?? upRtt;
     const q: NetworkQuality = {
       peerId: peer.id,
@@ -116,10 +159,10 @@ export class QualityMonitor {
       availableBitrate,
     };
     // Poor or lost: hold video down now; back up only after `recoverSamples` good rounds in a row.
-    peer.downlinkRecovery.observe(down, this.cfg);
-    await setDownlinkCapped(peer, peer.downlinkRecovery.recovering);
-    const before = peer.quality;
-    peer.quality = q;
+    link.downlink.observe(down, this.cfg);
+    await peer.holdDownlink(link.downlink.recovering);
+    const before = link.quality;
+    link.quality = q;
     if (before?.uplink === q.uplink && before?.downlink === q.downlink) return;
     this.log.info({ room: room.id, peer: peer.id, uplink: q.uplink, downlink: q.downlink, rttMs: q.rttMs, uplinkLossPct: q.uplinkLossPct, downlinkLossPct: q.downlinkLossPct }, 'network quality changed');
     peer.notify('networkQuality', q);

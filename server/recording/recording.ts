@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logging/logger.js';
-import type { Peer, ProducerData } from '../rooms/peer.js';
+import type { ProducerData } from '../rooms/appData.js';
+import type { Peer } from '../rooms/peer.js';
 import type { PortPairs } from './ports.js';
 import { RecordingSession, type SessionFile } from './session.js';
 

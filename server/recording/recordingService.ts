@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { conflict, notFound } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import type { RoomEvents } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import { PortPairs } from './ports.js';
 import { Recording, type RecordingMeta } from './recording.js';
@@ -14,9 +15,15 @@ export interface RecordingServiceOptions {
   logger: Logger;
 }
 
-/** Starts and stops rooms' recordings, and lists what the storage directory holds. */
+/**
+ * Starts and stops rooms' recordings, and lists what the storage directory holds. A recording
+ * follows its room's observer: producers offered meanwhile are recorded, and the room closing
+ * finalizes it.
+ */
 export class RecordingService {
   private readonly active = new Map<string, Recording>();
+  /** Stops a recording following its room's events. */
+  private readonly unfollow = new Map<Recording, () => void>();
   /** This process's recordings, including failed ones that never reached the disk. */
   private readonly known = new Map<string, Recording>();
   private readonly ports: PortPairs;
@@ -62,7 +69,17 @@ export class RecordingService {
     });
     this.known.set(recording.meta.id, recording);
     this.active.set(roomId, recording);
-    room.recording = recording;
+    // Recordings consume on the room's first router: the producer is piped there first.
+    const onProducer = ({ peer, producer }: RoomEvents['newproducer'][0]) =>
+      void room.pipeToFirstRouter(peer, producer).then((ok) => ok && recording.addProducer(peer, producer));
+    // The files are finalized even though the router goes: ffmpeg is told to finish, not killed.
+    const onClose = () => void recording.stop();
+    room.observer.on('newproducer', onProducer);
+    room.observer.on('close', onClose);
+    this.unfollow.set(recording, () => {
+      room.observer.off('newproducer', onProducer);
+      room.observer.off('close', onClose);
+    });
     try {
       recording.open(room.peers.values());
     } catch (err) {
@@ -118,7 +135,7 @@ export class RecordingService {
 
   private detach(roomId: string, recording: Recording): void {
     if (this.active.get(roomId) === recording) this.active.delete(roomId);
-    const room = this.rooms.get(roomId);
-    if (room?.recording === recording) room.recording = undefined;
+    this.unfollow.get(recording)?.();
+    this.unfollow.delete(recording);
   }
 }

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { types } from 'mediasoup';
+import type { Source } from '../../protocol/schema.js';
 import type { Logger } from '../logging/logger.js';
-import type { ProducerData, Source } from '../rooms/peer.js';
+import type { ProducerData } from '../rooms/appData.js';
 import { FfmpegProcess } from './ffmpegProcess.js';
 import type { PortPairs } from './ports.js';
 import { buildSdp, containerFor } from './sdp.js';

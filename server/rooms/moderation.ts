@@ -1,6 +1,6 @@
-import { closeCodes, type RoomPolicy } from '../../protocol/schema.js';
+import { closeCodes, type RoomPolicy, type Source } from '../../protocol/schema.js';
 import { forbidden, notFound, rateLimited } from '../errors.js';
-import type { Peer, Source } from './peer.js';
+import type { Peer } from './peer.js';
 import type { Room } from './room.js';
 
 /**
@@ -34,16 +34,12 @@ function announce(room: Room, peer: Peer): void {
 // ---- Hands and chat --------------------------------------------------------------------------
 
 export function raiseHand(room: Room, peer: Peer): void {
-  if (peer.handRaisedAt !== null) return; // keeps its place in the queue
-  peer.handRaisedAt = Date.now();
-  announce(room, peer);
+  if (peer.raiseHand()) announce(room, peer); // else it keeps its place in the queue
 }
 
 export function lowerHand(room: Room, actor: Peer, peerId: string | undefined): void {
   const peer = peerId === undefined || peerId === actor.id ? actor : target(room, actor, peerId, 'lower the hand of');
-  if (peer.handRaisedAt === null) return;
-  peer.handRaisedAt = null;
-  announce(room, peer);
+  if (peer.lowerHand()) announce(room, peer);
 }
 
 export function sendChat(room: Room, peer: Peer, text: string) {
@@ -103,11 +99,10 @@ export function stopPeerSource(room: Room, actor: Peer, peerId: string, source: 
 
 export async function allowSpeak(room: Room, actor: Peer, peerId: string, allowed: boolean): Promise<void> {
   const peer = target(room, actor, peerId, 'change the speaking rights of');
-  if (peer.speakAllowed === allowed) return;
-  peer.speakAllowed = allowed;
+  if (!peer.allowSpeak(allowed)) return;
   audit(room, actor, allowed ? 'allowSpeak' : 'revokeSpeak', { target: peer.id, targetUser: peer.userId });
   // Being given the floor answers a raised hand.
-  if (allowed) peer.handRaisedAt = null;
+  if (allowed) peer.lowerHand();
   peer.notify('moderated', { action: allowed ? 'speakAllowed' : 'speakRevoked' });
   if (!allowed && !room.mayUnmute(peer)) await muteMic(room, peer);
   announce(room, peer);

@@ -1,17 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { closeCodes, type NotificationData, type NotificationMethod, type RoomPolicy } from '../../protocol/schema.js';
+import { closeCodes, type Direction, type MediaKind, type NotificationData, type NotificationMethod, type RoomPolicy, type Source } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
 import type { Config } from '../config/schema.js';
 import { badRequest, conflict, forbidden, notFound, roomFull } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { PoolWorker } from '../media/workerPool.js';
-import type { Recording } from '../recording/recording.js';
-import { applyLayers, consumerPriority } from '../quality/adaptation.js';
 import { RateLimiter } from '../util/rateLimiter.js';
+import type { ConsumerData, ProducerData, TransportData } from './appData.js';
 import type { BanList } from './banList.js';
 import { ChatLog } from './chatLog.js';
-import { Peer, type ConsumerData, type Direction, type PeerSink, type ProducerData, type Source } from './peer.js';
+import { consume } from './consumption.js';
+import { Peer, type PeerSink } from './peer.js';
+import { Placement } from './placement.js';
 import { RoomRouters, type RoomRouter, type WorkerChooser } from './roomRouters.js';
 
 export interface RoomOptions {
@@ -29,9 +31,15 @@ export interface RoomOptions {
   onClose: (room: Room) => void;
 }
 
-const sourceKind: Record<Source, 'audio' | 'video'> = { mic: 'audio', cam: 'video', screen: 'video' };
-/** The least a participant is expected to consume: a teacher's camera and microphone. */
-const expectedConsumersPerPeer = 2;
+/** What a room tells whoever follows it, as mediasoup's objects do on their `observer`. */
+export type RoomEvents = {
+  /** A producer was offered to the room's peers (after its produce answer went out). */
+  newproducer: [{ peer: Peer; producer: types.Producer<ProducerData> }];
+  /** The room is closing: its peers and routers are still there, and are closed right after. */
+  close: [];
+};
+
+const sourceKind: Record<Source, MediaKind> = { mic: 'audio', cam: 'video', screen: 'video' };
 /** A client re-creating transports (ICE fallback) may briefly hold an old and a new one. */
 const maxTransportsPerDirection = 2;
 
@@ -43,17 +51,15 @@ const maxTransportsPerDirection = 2;
 export class Room {
   readonly peers = new Map<string, Peer>();
   readonly log: Logger;
+  readonly observer = new EventEmitter<RoomEvents>();
   closed = false;
-  /** The recording in progress, if any (set by the RecordingService). */
-  recording: Recording | undefined;
   policy: RoomPolicy;
   readonly chat: ChatLog;
   /** The peer the ActiveSpeakerObserver last named, for late joiners. */
   activeSpeaker: string | null = null;
   /** Users whose microphone this room has seen: only a student's first one starts muted. */
   private readonly micUsers = new Set<string>();
-  /** Placements in progress (a client may ask for its send and receive transports at once). */
-  private readonly homing = new Map<Peer, Promise<RoomRouter>>();
+  private readonly placement: Placement;
   readonly routers: RoomRouters;
   /** The room's first router (speaker observer, recordings) and its worker. */
   readonly router: types.Router;
@@ -69,6 +75,7 @@ export class Room {
     this.router = routers.primary.router;
     this.host = routers.primary.host;
     this.log = opts.logger.child({ room: id, worker: this.host.index });
+    this.placement = new Placement(routers, this.peers, this.log);
     const l = opts.limits;
     this.policy = { locked: false, joinMuted: l.joinMuted, studentsMayUnmute: l.studentsMayUnmute, maxScreenShares: l.maxScreenShares };
     this.chat = new ChatLog(l.chatHistory, l.chatMaxLength);
@@ -96,7 +103,7 @@ export class Room {
       maxConsumers: opts.limits.routerMaxConsumers,
       chooseWorker: opts.chooseWorker,
       logger: opts.logger.child({ room: id }),
-      onAdded: (rr) => made.room?.pipeAllTo(rr),
+      onAdded: (rr) => made.room?.placement.pipeAll(rr),
       onLost: (rr) => made.room?.dropPeersOn(rr),
     });
     const speakerObserver = await routers.primary.router.createActiveSpeakerObserver({ interval: 300 });
@@ -133,10 +140,7 @@ export class Room {
     if (!peer || peer.sessionToken !== sessionToken || peer.userId !== userId) {
       throw notFound('no session to resume (expired or never existed); join afresh');
     }
-    clearTimeout(peer.graceTimer);
-    peer.graceTimer = undefined;
-    const previous = peer.sink;
-    peer.sink = sink;
+    const previous = peer.attach(sink);
     previous?.close(4003, 'session resumed on another connection');
     for (const c of peer.consumers.values()) if (!c.appData.acked) c.close();
     this.log.info({ peer: peer.id }, 'peer resumed');
@@ -145,17 +149,16 @@ export class Room {
 
   /** The socket dropped: keep the peer (and its media) for the grace period, then remove it. */
   detachPeer(peer: Peer, sink: PeerSink): void {
-    if (peer.sink !== sink || peer.closed) return; // already resumed elsewhere, or gone
-    peer.sink = null;
-    this.log.info({ peer: peer.id, graceMs: this.opts.resumeGraceMs }, 'peer disconnected; awaiting resume');
-    peer.graceTimer = setTimeout(() => this.removePeer(peer, 'resume grace period expired'), this.opts.resumeGraceMs);
-    peer.graceTimer.unref();
+    const graceMs = this.opts.resumeGraceMs;
+    // False when already resumed elsewhere, or gone.
+    if (!peer.detach(sink, graceMs, () => this.removePeer(peer, 'resume grace period expired'))) return;
+    this.log.info({ peer: peer.id, graceMs }, 'peer disconnected; awaiting resume');
   }
 
   removePeer(peer: Peer, reason: string): void {
     if (!this.peers.delete(peer.id)) return;
     peer.close();
-    this.leaveHome(peer);
+    this.placement.leave(peer);
     this.log.info({ peer: peer.id, reason }, 'peer left');
     this.broadcast('peerLeft', { peerId: peer.id });
     if (this.activeSpeaker === peer.id) {
@@ -170,8 +173,9 @@ export class Room {
     if (this.closed) return;
     this.closed = true;
     const ended = opts.ended === true;
-    // The files are finalized even though the router goes: ffmpeg is told to finish, not killed.
-    void this.recording?.stop();
+    // Before anything is released, so that followers finish with the media (a recording finalizes
+    // its files: ffmpeg is told to finish, not killed).
+    this.observer.emit('close');
     for (const peer of this.peers.values()) {
       if (reason !== 'empty') {
         peer.notify('roomClosed', { reason, ended });
@@ -191,73 +195,19 @@ export class Room {
 
   // ---- Routers ------------------------------------------------------------------------------
 
-  /** The router this peer's transports go on, chosen when it asks for its first transport. */
-  private async homeOf(peer: Peer): Promise<RoomRouter> {
-    if (peer.home) return peer.home;
-    let pending = this.homing.get(peer);
-    if (!pending) {
-      pending = this.routers.place((rr) => this.projectedConsumers(rr));
-      this.homing.set(peer, pending);
-      // Registered before any caller's await, so it runs first: the peer has its home, or gives
-      // the place back if it left meanwhile.
-      pending.then(
-        (rr) => {
-          this.homing.delete(peer);
-          if (peer.closed) this.routers.release(rr);
-          else peer.home = rr;
-        },
-        () => this.homing.delete(peer),
-      );
-    }
-    const home = await pending;
-    if (peer.closed) throw notFound('peer left');
-    return home;
-  }
-
-  private leaveHome(peer: Peer): void {
-    if (!peer.home) return;
-    this.routers.release(peer.home);
-    peer.home = undefined;
-  }
-
   /**
-   * What `rr`'s peers will consume once they receive everyone else's producers, counting each peer
-   * for at least a teacher's camera and microphone: students often arrive before anything is
-   * published, and placement happens only once per peer.
+   * Resolves whether `producer` can be consumed on the room's first router, where recordings
+   * consume (piped there if its owner lives on another router).
    */
-  private projectedConsumers(rr: RoomRouter): number {
-    let producers = 0;
-    for (const p of this.peers.values()) producers += p.producers.size;
-    let n = 0;
-    for (const p of this.peers.values()) if (p.home === rr) n += Math.max(expectedConsumersPerPeer, producers - p.producers.size);
-    return n;
-  }
-
-  /** Resolves whether `producer` can now be consumed on `to` (piped there if it lives elsewhere). */
-  private pipeTo(producer: types.Producer<ProducerData>, owner: Peer, to: RoomRouter): Promise<boolean> {
-    const from = owner.home;
-    if (!from || producer.closed) return Promise.resolve(false);
-    return this.routers.pipe(producer, from, to).then(
-      () => true,
-      (err: unknown) => {
-        if (!producer.closed && !this.closed) this.log.warn({ err, producer: producer.id, from: from.host.index, to: to.host.index }, 'could not pipe producer to another router');
-        return false;
-      },
-    );
-  }
-
-  /** A new router of the room gets every producer there is. */
-  private pipeAllTo(rr: RoomRouter): void {
-    for (const owner of this.peers.values()) {
-      for (const producer of owner.producers.values()) void this.pipeTo(producer, owner, rr);
-    }
+  pipeToFirstRouter(owner: Peer, producer: types.Producer<ProducerData>): Promise<boolean> {
+    return this.placement.pipe(producer, owner, this.routers.primary);
   }
 
   /** A router other than the first went with its worker: its peers reconnect and are placed anew. */
   private dropPeersOn(rr: RoomRouter): void {
     for (const peer of [...this.peers.values()]) {
       if (peer.home !== rr) continue;
-      peer.home = undefined; // nothing to release: the router is gone
+      peer.leaveHome(); // nothing to release: the router is gone
       peer.sink?.close(closeCodes.goingAway, 'media worker failed; reconnect to continue');
       this.removePeer(peer, 'media worker failed');
     }
@@ -265,14 +215,14 @@ export class Room {
 
   // ---- Transports ----------------------------------------------------------------------------
 
-  async createTransport(peer: Peer, direction: Direction): Promise<types.WebRtcTransport> {
+  async createTransport(peer: Peer, direction: Direction): Promise<types.WebRtcTransport<TransportData>> {
     if (direction === 'send' && peer.role === 'observer') throw forbidden('observers cannot publish');
     const same = [...peer.transports.values()].filter((t) => t.appData.direction === direction);
     if (same.length >= maxTransportsPerDirection) {
       throw conflict(`already ${same.length} ${direction} transports; close one first (closeTransport)`);
     }
-    const home = await this.homeOf(peer);
-    const transport = await home.router.createWebRtcTransport<{ direction: Direction }>({
+    const home = await this.placement.homeOf(peer);
+    const transport = await home.router.createWebRtcTransport<TransportData>({
       webRtcServer: home.host.webRtcServer,
       enableUdp: true,
       enableTcp: true,
@@ -297,7 +247,7 @@ export class Room {
     return transport;
   }
 
-  transportOf(peer: Peer, transportId: string): types.WebRtcTransport {
+  transportOf(peer: Peer, transportId: string): types.WebRtcTransport<TransportData> {
     const t = peer.transports.get(transportId);
     if (!t) throw notFound(`transport ${transportId} not found`);
     return t;
@@ -307,7 +257,7 @@ export class Room {
 
   async produce(
     peer: Peer,
-    req: { transportId: string; kind: 'audio' | 'video'; rtpParameters: types.RtpParameters; source: Source; paused?: boolean | undefined },
+    req: { transportId: string; kind: MediaKind; rtpParameters: types.RtpParameters; source: Source; paused?: boolean | undefined },
   ): Promise<types.Producer<ProducerData>> {
     if (peer.role === 'observer') throw forbidden('observers cannot publish');
     const transport = this.transportOf(peer, req.transportId);
@@ -336,7 +286,7 @@ export class Room {
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
     // Piped at once to every other router of the room, so that its consumers there need not wait.
-    for (const rr of this.routers.all) if (rr !== peer.home) void this.pipeTo(producer, peer, rr);
+    for (const rr of this.routers.all) if (rr !== peer.home) void this.placement.pipe(producer, peer, rr);
     // Only while the peer and the room stay (a dying worker closes the router first): when they
     // go, the client keeps its tracks to publish again wherever it rejoins.
     producer.on('transportclose', () => {
@@ -345,7 +295,7 @@ export class Room {
     if (req.source === 'mic') this.micUsers.add(peer.userId);
     if (producer.kind === 'audio') {
       // The observer sits on the first router: it hears another router's producer through its pipe.
-      if (await this.pipeTo(producer, peer, this.routers.primary)) {
+      if (await this.placement.pipe(producer, peer, this.routers.primary)) {
         await this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
       }
     }
@@ -356,11 +306,9 @@ export class Room {
   /** After the produce answer went out: offer the new producer to everyone else. */
   offerProducer(owner: Peer, producer: types.Producer<ProducerData>): void {
     for (const peer of this.peers.values()) {
-      if (peer !== owner) void this.consume(peer, owner, producer);
+      if (peer !== owner) void consume(this.placement, this.log, peer, owner, producer);
     }
-    const recording = this.recording;
-    // Recordings consume on the first router.
-    if (recording) void this.pipeTo(producer, owner, this.routers.primary).then((ok) => ok && recording.addProducer(owner, producer));
+    this.observer.emit('newproducer', { peer: owner, producer });
   }
 
   producerOf(peer: Peer, producerId: string): types.Producer<ProducerData> {
@@ -390,7 +338,7 @@ export class Room {
   consumeMissing(peer: Peer): void {
     for (const owner of this.peers.values()) {
       if (owner === peer) continue;
-      for (const producer of owner.producers.values()) void this.consume(peer, owner, producer);
+      for (const producer of owner.producers.values()) void consume(this.placement, this.log, peer, owner, producer);
     }
   }
 
@@ -398,81 +346,5 @@ export class Room {
     const c = peer.consumers.get(consumerId);
     if (!c) throw notFound(`consumer ${consumerId} not found`);
     return c;
-  }
-
-  /**
-   * Creates a paused consumer, offers it to the client, and resumes it once the client has it,
-   * so that the first packets it decodes start with a key frame.
-   */
-  private async consume(peer: Peer, owner: Peer, producer: types.Producer<ProducerData>): Promise<void> {
-    const transport = peer.recvTransport();
-    const home = peer.home;
-    if (!transport || !home || !peer.rtpCapabilities || !peer.sink || producer.closed) return;
-    if (peer.consuming.has(producer.id)) return;
-    for (const c of peer.consumers.values()) if (c.producerId === producer.id) return;
-    peer.consuming.add(producer.id);
-    let consumer: types.Consumer<ConsumerData>;
-    try {
-      // A producer from another router is consumed through its pipe to this peer's router.
-      if (!(await this.pipeTo(producer, owner, home)) || producer.closed || transport.closed) return;
-      if (!home.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
-        this.log.warn({ peer: peer.id, producer: producer.id }, 'peer cannot consume producer (codecs)');
-        return;
-      }
-      consumer = await transport.consume<ConsumerData>({
-        producerId: producer.id,
-        rtpCapabilities: peer.rtpCapabilities,
-        paused: true,
-        appData: { peerId: owner.id, source: producer.appData.source, acked: false, ownerRole: owner.role },
-      });
-      if (consumer.kind === 'video') {
-        await consumer.setPriority(consumerPriority(owner.role, producer.appData.source)).catch(() => undefined);
-        await applyLayers(peer, consumer);
-      }
-    } catch (err) {
-      this.log.warn({ err, peer: peer.id, producer: producer.id }, 'consume failed');
-      return;
-    } finally {
-      peer.consuming.delete(producer.id);
-    }
-    if (peer.closed) {
-      consumer.close();
-      return;
-    }
-    peer.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
-    consumer.on('producerclose', () => peer.notify('consumerClosed', { consumerId: consumer.id }));
-    consumer.on('producerpause', () => peer.notify('consumerPaused', { consumerId: consumer.id }));
-    consumer.on('producerresume', () => peer.notify('consumerResumed', { consumerId: consumer.id }));
-    consumer.on('layerschange', (layers) =>
-      peer.notify('consumerLayersChanged', {
-        consumerId: consumer.id,
-        spatialLayer: layers?.spatialLayer ?? null,
-        temporalLayer: layers?.temporalLayer ?? null,
-      }),
-    );
-    const sink = peer.sink;
-    if (!sink) return; // disconnected meanwhile: re-offered on resume
-    try {
-      await sink.request('newConsumer', {
-        id: consumer.id,
-        producerId: producer.id,
-        peerId: owner.id,
-        kind: consumer.kind,
-        source: producer.appData.source,
-        rtpParameters: consumer.rtpParameters as never,
-        type: consumer.type,
-        producerPaused: consumer.producerPaused,
-      });
-    } catch (err) {
-      // The client refused or the socket dropped. If the same connection is still there, the
-      // client does not want it: close. Otherwise keep it unconfirmed; resume re-offers it.
-      if (peer.sink === sink && !consumer.closed) consumer.close();
-      this.log.debug({ err, peer: peer.id, consumer: consumer.id }, 'consumer not confirmed');
-      return;
-    }
-    if (consumer.closed) return;
-    consumer.appData.acked = true;
-    await consumer.resume().catch(() => undefined);
   }
 }

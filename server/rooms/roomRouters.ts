@@ -42,7 +42,7 @@ export class RoomRouters {
   private readonly pipes = new Map<string, Promise<void>>();
   /** Placement runs one at a time, so that concurrent joins do not open two new routers. */
   private placing: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  private shut = false;
 
   private constructor(
     primary: RoomRouter,
@@ -54,6 +54,11 @@ export class RoomRouters {
 
   static async open(host: PoolWorker, opts: RoomRoutersOptions): Promise<RoomRouters> {
     return new RoomRouters(await createRoomRouter(host, opts.roomId), opts);
+  }
+
+  /** Closed with the room: nothing more is placed or piped. */
+  get closed(): boolean {
+    return this.shut;
   }
 
   get all(): readonly RoomRouter[] {
@@ -106,7 +111,7 @@ export class RoomRouters {
   /** A peer placed on `rr` left; a router other than the first closes when nobody is left on it. */
   release(rr: RoomRouter): void {
     rr.peers = Math.max(0, rr.peers - 1);
-    if (rr === this.primary || rr.peers > 0 || this.closed) return;
+    if (rr === this.primary || rr.peers > 0 || this.shut) return;
     this.remove(rr);
     rr.router.close();
     this.opts.logger.info({ worker: rr.host.index, router: rr.router.id }, 'room router closed (no one left on it)');
@@ -114,20 +119,20 @@ export class RoomRouters {
 
   /** Closes every router, and with them every transport, producer, consumer and pipe. */
   close(): void {
-    this.closed = true;
+    this.shut = true;
     for (const rr of this.list) rr.router.close();
   }
 
   private async add(host: PoolWorker): Promise<RoomRouter> {
     const rr = await createRoomRouter(host, this.opts.roomId);
-    if (this.closed) {
+    if (this.shut) {
       rr.router.close();
       throw new Error('room closed');
     }
     this.list.push(rr);
     rr.router.on('workerclose', () => {
       this.remove(rr);
-      if (!this.closed) this.opts.onLost(rr);
+      if (!this.shut) this.opts.onLost(rr);
     });
     this.opts.logger.info({ worker: host.index, router: rr.router.id, routers: this.list.length }, 'room spread to another worker');
     this.opts.onAdded(rr);

@@ -22,6 +22,7 @@ import { RateLimiter } from '../util/rateLimiter.js';
 export interface ConnectionOptions {
   rooms: RoomRegistry;
   recordings: HandlerContext['recordings'];
+  quality: HandlerContext['quality'];
   iceServersFor: HandlerContext['iceServersFor'];
   cluster?: HandlerContext['cluster'];
   admission?: HandlerContext['admission'];
@@ -152,6 +153,7 @@ export class Connection {
       sink: this.sink,
       rooms: this.opts.rooms,
       recordings: this.opts.recordings,
+      quality: this.opts.quality,
       iceServersFor: this.opts.iceServersFor,
       cluster: this.opts.cluster,
       admission: this.opts.admission,

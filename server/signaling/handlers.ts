@@ -3,7 +3,7 @@ import type { ClientMethod, ClientRequestData, ClientResponseData } from '../../
 import type { TokenClaims } from '../auth/tokens.js';
 import { conflict, notFound, unauthorized } from '../errors.js';
 import type { RecordingService } from '../recording/recordingService.js';
-import { targetSpatialLayer } from '../quality/adaptation.js';
+import { preferLayers } from '../rooms/layers.js';
 import * as moderation from '../rooms/moderation.js';
 import type { Peer, PeerSink } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
@@ -15,6 +15,11 @@ export interface HandlerContext {
   sink: PeerSink;
   rooms: RoomRegistry;
   recordings: RecordingService;
+  /** Network quality (QualityMonitor): the browser's own reports, and the levels a joining teacher missed. */
+  quality: {
+    noteReport(peer: Peer, report: ClientRequestData<'reportNetwork'>): void;
+    sendCurrentLevels(room: Room, to: Peer): void;
+  };
   /** ICE servers for one user: TURN with credentials issued for them. */
   iceServersFor: (userId: string) => ClientResponseData<'join'>['iceServers'];
   session: { room?: Room | undefined; peer?: Peer | undefined };
@@ -58,11 +63,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     ctx.session.peer = peer;
     if (data.resume) ctx.afterReply(() => room.consumeMissing(peer));
     // A teacher missed the quality changes before joining: send everyone's current levels.
-    if (peer.role === 'teacher') {
-      ctx.afterReply(() => {
-        for (const p of room.peers.values()) if (p.quality && p !== peer) peer.notify('networkQuality', p.quality);
-      });
-    }
+    if (peer.role === 'teacher') ctx.afterReply(() => ctx.quality.sendCurrentLevels(room, peer));
     return {
       peerId: peer.id,
       sessionToken: peer.sessionToken,
@@ -81,7 +82,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
 
   async setRtpCapabilities(ctx, data) {
     const { room, peer } = joined(ctx);
-    peer.rtpCapabilities = data.rtpCapabilities as types.RtpCapabilities;
+    peer.setRtpCapabilities(data.rtpCapabilities as types.RtpCapabilities);
     ctx.afterReply(() => room.consumeMissing(peer));
     return ok;
   },
@@ -161,12 +162,8 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     const { room, peer } = joined(ctx);
     const c = room.consumerOf(peer, data.consumerId);
     if (c.type !== 'simulcast' && c.type !== 'svc') throw conflict(`consumer ${c.id} has no layers (${c.type})`);
-    c.appData.preferredSpatial = data.spatialLayer;
     // A poor downlink keeps holding the layer down until it recovers.
-    await c.setPreferredLayers({
-      spatialLayer: targetSpatialLayer(peer, c.appData),
-      ...(data.temporalLayer !== undefined ? { temporalLayer: data.temporalLayer } : {}),
-    });
+    await preferLayers(c, data.spatialLayer, data.temporalLayer, peer.downlinkCapped);
     return ok;
   },
 
@@ -196,7 +193,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
 
   async reportNetwork(ctx, data) {
     const { peer } = joined(ctx);
-    peer.clientReport = { ...data, at: Date.now() };
+    ctx.quality.noteReport(peer, data);
     return ok;
   },
 

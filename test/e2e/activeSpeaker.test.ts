@@ -3,22 +3,20 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage, peerIdOf } from '../helpers/classPage.js';
 import { makeWav, speechLikeSignal } from '../helpers/media.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // Active-speaker detection end to end: two real Chromium publishers, one sending loud speech-like
 // audio and one digital silence (each browser reads its microphone from a WAV file), and the
 // room's ActiveSpeakerObserver, fed by the ssrc-audio-level header extension Chromium sends, must
 // name the loud one.
-const port = 3391;
-const url = `http://127.0.0.1:${port}`;
+let url: string;
 const room = 'speakers';
 let dir: string;
-let server: RunningServer;
+let server: TestServer;
 let loudBrowser: Browser;
 let quietBrowser: Browser;
 
@@ -30,7 +28,8 @@ beforeAll(async () => {
   const quiet = path.join(dir, 'silent.wav');
   await makeWav(loud, `aevalsrc=${speechLikeSignal}:s=48000`);
   await makeWav(quiet, 'anullsrc=r=48000:cl=mono');
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23900' });
+  server = await startTestServer();
+  url = server.url;
   // The fake-capture file is a browser-wide flag: one browser per microphone.
   [loudBrowser, quietBrowser] = await Promise.all([launchChromium([`--use-file-for-fake-audio-capture=${loud}`]), launchChromium([`--use-file-for-fake-audio-capture=${quiet}`])]);
 });

@@ -1,21 +1,19 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { expectFlowing, openClassPage, peerIdOf, peerLeftSeen, videoSamples, waitForVideosOf } from '../helpers/classPage.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // Three real Chromium participants on the demo page, through the real server and worker.
-let server: RunningServer;
+let server: TestServer;
 let browser: Browser;
 const pages: Page[] = [];
 let ids: string[] = [];
-const port = 3330;
-const url = `http://127.0.0.1:${port}`;
 
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '21600', SFU_RESUME_GRACE_MS: '30000' });
+  server = await startTestServer({ SFU_RESUME_GRACE_MS: '30000' });
+  const { url } = server;
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
   for (const name of ['Ada', 'Ben', 'Cy']) pages.push(await openClassPage(browser, url, 'trio', name));
   ids = await Promise.all(pages.map(peerIdOf));

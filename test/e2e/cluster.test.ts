@@ -15,7 +15,7 @@ let redis: RedisServer;
 const nodes: ServerProcess[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis(6393);
+  redis = await startRedis();
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
 });
 afterEach((ctx) => {
@@ -27,9 +27,10 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-async function startPair(ports: [number, number], rtc: [number, number]): Promise<[ServerProcess, ServerProcess]> {
-  const a = spawnClusterNode({ id: `n${ports[0]}`, ip: '127.0.0.1', httpPort: ports[0], rtcBasePort: rtc[0] }, redis.url);
-  const b = spawnClusterNode({ id: `n${ports[1]}`, ip: '127.0.0.2', httpPort: ports[1], rtcBasePort: rtc[1] }, redis.url);
+/** Two nodes, `ids[0]` on 127.0.0.1 and `ids[1]` on 127.0.0.2. */
+async function startPair(ids: [string, string]): Promise<[ServerProcess, ServerProcess]> {
+  const a = await spawnClusterNode({ id: ids[0], ip: '127.0.0.1' }, redis.url);
+  const b = await spawnClusterNode({ id: ids[1], ip: '127.0.0.2' }, redis.url);
   nodes.push(a, b);
   await waitForCluster([a, b]);
   return [a, b];
@@ -55,7 +56,7 @@ describe('two nodes, one class', () => {
   let b: ServerProcess;
   const pages: Page[] = [];
   beforeAll(async () => {
-    [a, b] = await startPair([3500, 3501], [25000, 25010]);
+    [a, b] = await startPair(['one-a', 'one-b']);
   });
   afterAll(async () => {
     for (const p of pages) await p.context().close();
@@ -132,7 +133,8 @@ describe('two nodes, one class', () => {
 
 describe('a node is killed (SIGKILL)', () => {
   it("its class is re-created on the other node: clients that came through it reconnect there and get media again", async () => {
-    const [a, b] = await startPair([3502, 3503], [25020, 25030]);
+    const ids = ['two-a', 'two-b'] as [string, string];
+    const [a, b] = await startPair(ids);
     const ada = await openClassPage(browser, a.url, 'cluster-two', 'Ada');
     const origin = await serverOf(ada) === wsUrlOf(a) ? a : b;
     const survivor = origin === a ? b : a;
@@ -164,7 +166,7 @@ describe('a node is killed (SIGKILL)', () => {
     // The survivor is the class's node now (a claim taken over, or placed afresh once the dead one's expired).
     const admin = await clusterToken({ room: 'x', sub: 'staff', name: 'Staff', role: 'admin' as never });
     const listed = (await (await fetch(`${survivor.url}/api/rooms`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { rooms: { id: string; node: string; peers: number }[] };
-    expect(listed.rooms.find((r) => r.id === 'cluster-two')).toMatchObject({ node: survivor === a ? 'n3502' : 'n3503', peers: 3 });
+    expect(listed.rooms.find((r) => r.id === 'cluster-two')).toMatchObject({ node: survivor === a ? ids[0] : ids[1], peers: 3 });
     for (const p of [ada, ben, cy, danPage]) await p.context().close();
   });
 });

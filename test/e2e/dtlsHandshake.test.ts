@@ -5,6 +5,7 @@ import { WorkerPool } from '../../server/media/workerPool.js';
 import { launchChromium } from '../helpers/browser.js';
 import { testLogger } from '../helpers/logger.js';
 import { serveClientPage } from '../helpers/pageServer.js';
+import { allocateServerPorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/serverProcess.js';
 
 // Regression for the worker patch 0001: with Debian's KTLS-enabled OpenSSL the first DTLS
@@ -15,7 +16,8 @@ let browser: Browser;
 let page: Awaited<ReturnType<typeof serveClientPage>>;
 
 beforeAll(async () => {
-  pool = await WorkerPool.start({ count: 1, listenIp: '127.0.0.1', basePort: 21400, internalPorts: [47000, 47999], logLevel: 'warn', loadSampleMs: 1000, logger: testLogger });
+  const ports = await allocateServerPorts(1);
+  pool = await WorkerPool.start({ count: 1, listenIp: '127.0.0.1', basePort: ports.rtcBase, internalPorts: ports.internal, logLevel: 'warn', loadSampleMs: 1000, logger: testLogger });
   page = await serveClientPage();
   browser = await launchChromium();
 });

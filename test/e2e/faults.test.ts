@@ -1,11 +1,12 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage, waitForVideoFrom } from '../helpers/classPage.js';
 import { spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
-import { opusRtpParameters, WsClient } from '../helpers/wsClient.js';
+import { portEnv } from '../helpers/ports.js';
+import { opusRtpParameters } from '../helpers/rtpParameters.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { WsClient } from '../helpers/wsClient.js';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -14,21 +15,20 @@ beforeAll(async () => {
 afterAll(async () => browser?.close());
 
 describe('a media worker dies (kill -9)', () => {
-  let server: RunningServer;
-  const port = 3370;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22100', SFU_WORKERS: '2' });
+    server = await startTestServer({ SFU_WORKERS: '2' });
   });
   afterAll(async () => server?.close());
 
   it("rebuilds its rooms on a live worker and media flows again within 5 s; another worker's room never notices", async () => {
-    const a = await openClassPage(browser, `http://127.0.0.1:${port}`, 'doomed', 'Ada');
-    const b = await openClassPage(browser, `http://127.0.0.1:${port}`, 'doomed', 'Ben');
+    const a = await openClassPage(browser, server.url, 'doomed', 'Ada');
+    const b = await openClassPage(browser, server.url, 'doomed', 'Ben');
     await waitForVideoFrom(a, b, 15_000);
     // A second class on the other worker (protocol clients: cheaper than two more browsers).
     const sign = (u: string) => server.tokens.sign({ room: 'calm', sub: u, name: u, role: 'student' }, 600);
-    const c1 = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('c1')}`);
-    const c2 = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('c2')}`);
+    const c1 = await WsClient.connect(`${server.wsUrl}?token=${await sign('c1')}`);
+    const c2 = await WsClient.connect(`${server.wsUrl}?token=${await sign('c2')}`);
     await c1.ok('join');
     await c2.ok('join');
     const send = await c1.ok<{ id: string }>('createTransport', { direction: 'send' });
@@ -63,8 +63,7 @@ describe('a media worker dies (kill -9)', () => {
 });
 
 describe('the server process restarts, then shuts down', () => {
-  const port = 3371;
-  const env = { SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22200', SFU_WORKERS: '1', SFU_JWT_SECRET: 'restart-test-secret-0123456789abcdef', SFU_DEV_TOKENS: 'true' };
+  const env = { SFU_WORKERS: '1', SFU_JWT_SECRET: 'restart-test-secret-0123456789abcdef', SFU_DEV_TOKENS: 'true' };
   let server: ServerProcess | undefined;
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail' && server) console.error(`server output:\n${server.output().slice(-4000)}`);
@@ -74,17 +73,19 @@ describe('the server process restarts, then shuts down', () => {
   });
 
   it('clients reconnect and rejoin with their media by themselves; SIGTERM tells them and exits 0', async () => {
-    server = spawnServer(env);
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30_000, 'server up');
-    const a = await openClassPage(browser, `http://127.0.0.1:${port}`, 'phoenix', 'Ada');
-    const b = await openClassPage(browser, `http://127.0.0.1:${port}`, 'phoenix', 'Ben');
+    server = await spawnServer(env);
+    const { url } = server;
+    await waitFor(async () => (await fetch(`${url}/healthz`)).ok, 30_000, 'server up');
+    const a = await openClassPage(browser, url, 'phoenix', 'Ada');
+    const b = await openClassPage(browser, url, 'phoenix', 'Ben');
     await waitForVideoFrom(a, b, 15_000);
     // A marker that a page reload would lose.
     for (const p of [a, b]) await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
 
     await server.stop('SIGKILL');
     await a.waitForFunction(() => window.classroom!.state === 'reconnecting', undefined, { timeout: 5000 });
-    server = spawnServer(env);
+    // The same ports: the pages reconnect to the URL they know.
+    server = await spawnServer({ ...env, ...portEnv(server.ports) });
     await waitForVideoFrom(a, b, 20_000);
     await waitForVideoFrom(b, a, 10_000);
     for (const p of [a, b]) {

@@ -2,19 +2,18 @@ import fc from 'fast-check';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientRequests, errorCodes, errorResponse, okResponse } from '../../protocol/schema.js';
-import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage, waitForVideoFrom } from '../helpers/classPage.js';
-import { startTestServer } from '../helpers/testServer.js';
-import { opusRtpParameters, SocketClosed, WsClient } from '../helpers/wsClient.js';
+import { opusRtpParameters } from '../helpers/rtpParameters.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { SocketClosed, WsClient } from '../helpers/wsClient.js';
 
 // Property-based fuzzing of the whole protocol against a live server with two real browsers in the
 // room: random methods, payloads and orders, valid messages in nonsense sequences, ids of other
 // peers' and of closed objects. 10,000 messages; bounded; loopback only.
-const port = 3380;
 const total = 10_000;
 const ID = '$ID';
-let server: RunningServer;
+let server: TestServer;
 let browser: Browser;
 let pages: Page[];
 const unhandled: unknown[] = [];
@@ -22,9 +21,9 @@ const onUnhandled = (err: unknown) => unhandled.push(err);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22300', SFU_RATE_LIMIT_PER_SEC: '100000', SFU_RATE_LIMIT_BURST: '100000' });
+  server = await startTestServer({ SFU_RATE_LIMIT_PER_SEC: '100000', SFU_RATE_LIMIT_BURST: '100000' });
   browser = await launchChromium();
-  pages = [await openClassPage(browser, `http://127.0.0.1:${port}`, 'fuzz', 'Ada'), await openClassPage(browser, `http://127.0.0.1:${port}`, 'fuzz', 'Ben')];
+  pages = [await openClassPage(browser, server.url, 'fuzz', 'Ada'), await openClassPage(browser, server.url, 'fuzz', 'Ben')];
 });
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
@@ -73,7 +72,7 @@ describe('fuzzing the protocol', () => {
   it(`${total} random messages: no crash, every reply well formed, and the browsers still decode`, async () => {
     const rooms = ['fuzz', 'fuzz', 'other', 'fuzz'];
     const tokens = await Promise.all(rooms.map((room, i) => server.tokens.sign({ room, sub: `fuzzer-${i}`, name: `f${i}`, role: i === 3 ? 'observer' : 'student' }, 3600)));
-    const sockets: WsClient[] = await Promise.all(tokens.map((t) => WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${t}`)));
+    const sockets: WsClient[] = await Promise.all(tokens.map((t) => WsClient.connect(`${server.wsUrl}?token=${t}`)));
     const samples = fc.sample(message, { numRuns: total, seed: 20261126 });
     let replies = 0;
     let reconnects = 0;
@@ -81,7 +80,7 @@ describe('fuzzing the protocol', () => {
     for (const [i, m] of samples.entries()) {
       let client = sockets[m.socket]!;
       if (client.ws.readyState !== client.ws.OPEN) {
-        client = sockets[m.socket] = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${tokens[m.socket]}`);
+        client = sockets[m.socket] = await WsClient.connect(`${server.wsUrl}?token=${tokens[m.socket]}`);
         reconnects++;
       }
       if (m.kind === 'request') {
@@ -120,7 +119,7 @@ describe('fuzzing the protocol', () => {
     expect(unhandled).toEqual([]);
 
     // The server is healthy and the class still works: each browser decodes the other's video.
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const [a, b] = pages as [Page, Page];
     await waitForVideoFrom(a, b, 10_000);
     await waitForVideoFrom(b, a, 10_000);

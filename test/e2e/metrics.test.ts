@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage } from '../helpers/classPage.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { WsClient } from '../helpers/wsClient.js';
 
-const port = 3398;
-let server: RunningServer;
+let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23000', SFU_WORKERS: '2' });
+  server = await startTestServer({ SFU_WORKERS: '2' });
 });
 afterAll(async () => server?.close());
 
 /** Parses the Prometheus text format into "name{labels}" → value. */
 async function scrape(): Promise<Map<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  const res = await fetch(`${server.url}/metrics`);
   expect(res.headers.get('content-type')).toContain('text/plain');
   const out = new Map<string, number>();
   for (const line of (await res.text()).split('\n')) {
@@ -29,9 +27,9 @@ describe('GET /metrics', () => {
   it('reports rooms, peers, producers, per-worker load, join latency, errors and media bytes', async () => {
     const browser = await launchChromium();
     try {
-      await openClassPage(browser, `http://127.0.0.1:${port}`, 'metrics', 'Ada');
+      await openClassPage(browser, server.url, 'metrics', 'Ada');
       const token = await server.tokens.sign({ room: 'metrics', sub: 'b', name: 'b', role: 'student' }, 600);
-      const c = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${token}`);
+      const c = await WsClient.connect(`${server.wsUrl}?token=${token}`);
       await c.ok('join');
       expect((await c.call('closeProducer', { producerId: 'nope' })).ok).toBe(false);
       expect((await c.call('join', { extra: 1 })).ok).toBe(false);

@@ -1,24 +1,23 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { audioPackets, openClassPage, peerIdOf, peerLeftSeen, videoSamples, waitForVideoFrom } from '../helpers/classPage.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // The teacher's controls on the demo page, in real Chromium: what the teacher clicks must stop the
 // student's media for everyone, tell the student, and be refused to a student.
-let server: RunningServer;
+let server: TestServer;
 let browser: Browser;
-const port = 3346;
-const url = `http://127.0.0.1:${port}`;
+let url: string;
 let teacher: Page;
 let target: Page;
 let watcher: Page;
 let targetId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23400', SFU_REMOVE_BAN_SEC: '60', SFU_STUDENTS_JOIN_MUTED: 'true' });
+  server = await startTestServer({ SFU_REMOVE_BAN_SEC: '60', SFU_STUDENTS_JOIN_MUTED: 'true' });
+  url = server.url;
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
   teacher = await openClassPage(browser, url, 'moderated', 'Teacher', 'teacher');
   target = await openClassPage(browser, url, 'moderated', 'Sam');

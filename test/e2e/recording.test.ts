@@ -3,26 +3,26 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import type { RecordingMeta } from '../../server/recording/recording.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
 import { decode, probe } from '../helpers/media.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
-import { opusRtpParameters, WsClient } from '../helpers/wsClient.js';
+import { opusRtpParameters } from '../helpers/rtpParameters.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { WsClient } from '../helpers/wsClient.js';
 
 // Real worker, real ffmpeg, real Chromium: a class recorded to files that ffprobe and a full
 // decode accept.
-const httpPort = 3360;
-const url = `http://127.0.0.1:${httpPort}`;
+let url: string;
 let dir: string;
-let server: RunningServer;
+let server: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-rec-'));
-  server = await startTestServer({ SFU_HTTP_PORT: String(httpPort), SFU_RTC_BASE_PORT: '21900', SFU_RECORDINGS_DIR: dir });
+  server = await startTestServer({ SFU_RECORDINGS_DIR: dir });
+  url = server.url;
   // 30 fps: a 10 s recording must hold at least 200 frames, and Chromium's fake camera defaults to 20.
   browser = await launchChromium([], { fps: 30 });
 });
@@ -155,9 +155,9 @@ describe('recording a class', () => {
 });
 
 describe('recording failures that leave the class alone', () => {
-  async function teacherWithProducer(srv: RunningServer, port: number, room: string) {
+  async function teacherWithProducer(srv: TestServer, room: string) {
     const t = await srv.tokens.sign({ room, sub: 't', name: 't', role: 'teacher' }, 600);
-    const c = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${t}`);
+    const c = await WsClient.connect(`${srv.wsUrl}?token=${t}`);
     await c.ok('join');
     const send = await c.ok<{ id: string }>('createTransport', { direction: 'send' });
     await c.ok('produce', { transportId: send.id, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(4242) });
@@ -169,15 +169,14 @@ describe('recording failures that leave the class alone', () => {
     ['an unwritable recordings directory', { SFU_RECORDINGS_DIR: 'UNWRITABLE' }, /cannot write to the recordings directory/],
   ])('%s marks the recording failed with the reason and tells the teacher', async (_what, given: Record<string, string>, reason) => {
     let env = given;
-    const port = 3361;
     if (env.SFU_RECORDINGS_DIR === 'UNWRITABLE') {
       // A path under a regular file: no directory can ever be made there (as with a read-only disk).
       fs.writeFileSync(path.join(dir, 'a-file'), '');
       env = { SFU_RECORDINGS_DIR: path.join(dir, 'a-file', 'recordings') };
     }
-    const srv = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '21910', SFU_RECORDINGS_DIR: dir, ...env });
+    const srv = await startTestServer({ SFU_RECORDINGS_DIR: dir, ...env });
     try {
-      const teacher = await teacherWithProducer(srv, port, 'broken');
+      const teacher = await teacherWithProducer(srv, 'broken');
       const { recordingId } = await teacher.ok<{ recordingId: string }>('startRecording');
       const failed = await waitFor(() => teacher.notifications.find((n) => n.method === 'recordingFailed'), 10_000, 'recordingFailed');
       expect(failed.data).toMatchObject({ recordingId, reason: expect.stringMatching(reason) });
@@ -195,7 +194,7 @@ describe('recording control and access', () => {
   it('refuses students, unknown rooms and foreign rooms; lists and serves a teacher’s recordings', async () => {
     const sign = (room: string, role: 'teacher' | 'student') => server.tokens.sign({ room, sub: `${role}-1`, name: role, role }, 600);
     // Over signaling: a student asking to record gets forbidden.
-    const student = await WsClient.connect(`ws://127.0.0.1:${httpPort}/ws?token=${await sign('rec-e', 'student')}`);
+    const student = await WsClient.connect(`${server.wsUrl}?token=${await sign('rec-e', 'student')}`);
     await student.ok('join');
     expect(await student.call('startRecording')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     // Over REST.

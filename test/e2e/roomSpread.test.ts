@@ -3,13 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import type { RoomRouter } from '../../server/rooms/roomRouters.js';
 import { launchChromium } from '../helpers/browser.js';
 import { expectFlowing, openClassPage, peerIdOf, waitForVideosOf } from '../helpers/classPage.js';
 import { decode, makeWav, probe, speechLikeSignal } from '../helpers/media.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // A class spread over two workers in real Chromium: with the threshold at 4 consumers per router,
 // the third participant is placed on a router in the other worker, and every producer is piped
@@ -17,12 +16,11 @@ import { startTestServer } from '../helpers/testServer.js';
 // speaker, detected on the first router, must be the one on the second router (the only one with
 // a loud microphone); and leaving must take each publisher's pipes with it. A recording of such a
 // class consumes on the first router: the participant on the second is recorded through the pipe.
-const port = 3353;
-const url = `http://127.0.0.1:${port}`;
+let url: string;
 const room = 'spread-class';
 let dir: string;
 let recordings: string;
-let server: RunningServer;
+let server: TestServer;
 let quietBrowser: Browser;
 let loudBrowser: Browser;
 
@@ -34,12 +32,11 @@ beforeAll(async () => {
   await makeWav(quiet, 'anullsrc=r=48000:cl=mono');
   recordings = path.join(dir, 'recordings');
   server = await startTestServer({
-    SFU_HTTP_PORT: String(port),
-    SFU_RTC_BASE_PORT: '24100',
     SFU_WORKERS: '2',
     SFU_ROOM_ROUTER_MAX_CONSUMERS: '4',
     SFU_RECORDINGS_DIR: recordings,
   });
+  url = server.url;
   [quietBrowser, loudBrowser] = await Promise.all([
     launchChromium(['--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-audio-capture=${quiet}`]),
     launchChromium(['--autoplay-policy=no-user-gesture-required', `--use-file-for-fake-audio-capture=${loud}`]),

@@ -1,31 +1,30 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
-import { loadConfig } from '../../server/config/load.js';
 import { startCoturn, type Coturn } from '../../server/turn/coturnProcess.js';
 import { turnCredentials } from '../../server/turn/credentials.js';
 import { launchChromium } from '../helpers/browser.js';
 import { framesOf, openClassPage, peerIdOf, waitForVideoFrom } from '../helpers/classPage.js';
 import { testLogger } from '../helpers/logger.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // Browsers forced onto the TURN relay (iceTransportPolicy 'relay'), through a real coturn whose
 // configuration is rendered from the server's. The SFU listens on loopback here, which the
 // rendered config allows as the one peer because it is the SFU's own address.
 const secret = 'e2e-turn-secret-0123456789';
-const turnPort = 24800;
-const httpPort = 3350;
-const env = { SFU_HTTP_PORT: String(httpPort), SFU_RTC_BASE_PORT: '21800', SFU_TURN_SECRET: secret, SFU_TURN_PORT: String(turnPort) };
-const url = `http://127.0.0.1:${httpPort}`;
-let server: RunningServer;
+let url: string;
+let turnPort: number;
+let server: TestServer;
 let coturn: Coturn | undefined;
 let browser: Browser;
 let a: Page;
 let b: Page;
 
 beforeAll(async () => {
-  server = await startTestServer(env);
-  coturn = await startCoturn(loadConfig(env), testLogger);
+  server = await startTestServer({ SFU_TURN_SECRET: secret });
+  url = server.url;
+  turnPort = server.ports.turn;
+  // coturn as the server's own configuration describes it (its port and relay ports included).
+  coturn = await startCoturn(server.config, testLogger);
   browser = await launchChromium();
   a = await openClassPage(browser, url, 'relay', 'Ada', 'student', { relay: true });
   b = await openClassPage(browser, url, 'relay', 'Ben', 'student', { relay: true });
@@ -91,7 +90,7 @@ describe('through the TURN relay in real Chromium', () => {
     const during = await framesOf(b, idA);
     expect(during - before, 'media stopped while the relay was down').toBeLessThan(30);
     // The relay comes back on the same address: the SDK's ICE restarts find it again.
-    coturn = await startCoturn(loadConfig(env), testLogger);
+    coturn = await startCoturn(server.config, testLogger);
     await waitForVideoFrom(b, idA, 40_000);
     expect(await a.evaluate(() => window.classroom!.state)).toBe('connected');
   });

@@ -15,22 +15,18 @@ export const recordingsDirOf = (nodeId: string) => path.join(os.tmpdir(), `sfu-c
 
 export interface ClusterNodeSpec {
   id: string;
-  /** Loopback address for HTTP and media: 127.0.0.1, 127.0.0.2... */
+  /** Loopback address for HTTP and media: 127.0.0.1, 127.0.0.2... (its ports are allocated, checked free there). */
   ip: string;
-  httpPort: number;
-  rtcBasePort: number;
 }
 
 /**
  * One node of a test cluster: a real server process on its own loopback address (HTTP and RTC),
  * with short heartbeats and TTLs so that a death is noticed within about 1.5 s.
  */
-export function spawnClusterNode(spec: ClusterNodeSpec, redisUrl: string, env: Record<string, string> = {}): ServerProcess {
+export function spawnClusterNode(spec: ClusterNodeSpec, redisUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   return spawnServer({
     SFU_HTTP_HOST: spec.ip,
-    SFU_HTTP_PORT: String(spec.httpPort),
     SFU_RTC_LISTEN_IP: spec.ip,
-    SFU_RTC_BASE_PORT: String(spec.rtcBasePort),
     SFU_WORKERS: '1',
     SFU_JWT_SECRET: clusterSecret,
     SFU_DEV_TOKENS: 'true',
@@ -66,4 +62,4 @@ export async function waitForCluster(nodes: ServerProcess[], timeoutMs = 30_000)
   }, timeoutMs, `${nodes.length} cluster nodes up and seeing each other`);
 }
 
-export const wsUrlOf = (node: ServerProcess) => `${node.url.replace(/^http/, 'ws')}/ws`;
+export const wsUrlOf = (node: ServerProcess) => node.wsUrl;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.js';
 
 export interface RedisServer {
   port: number;
@@ -16,11 +17,12 @@ export interface RedisServer {
 }
 
 /**
- * A real redis-server (Debian's) on 127.0.0.1:`port`, with nothing persisted (`--save ""
+ * A real redis-server (Debian's) on 127.0.0.1:`port` (default: one from the port allocator), with nothing persisted (`--save ""
  * --appendonly no`) in a temporary folder removed by dispose(). Restartable on the same port, to
  * test nodes living through a Redis restart.
  */
-export async function startRedis(port: number): Promise<RedisServer> {
+export async function startRedis(requested?: number): Promise<RedisServer> {
+  const port = requested ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sfu-redis-'));
   let child: ChildProcess | undefined;
   let out = '';

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
+import { withServerPorts, type ServerPorts } from './ports.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const serverEntry = path.join(repoRoot, 'dist', 'server', 'main.js');
@@ -7,18 +9,26 @@ export const serverEntry = path.join(repoRoot, 'dist', 'server', 'main.js');
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
+  /** The signaling URL, ws://host:port/ws. */
+  wsUrl: string;
+  /** Every port it was given (allocated, unless the test set one): pass them again to restart it in place. */
+  ports: ServerPorts;
   output: () => string;
   /** Resolves with the exit code (or signal) once the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node dist/server/main.js` (the built server, as `npm start` runs it) with extra env. */
-export function spawnServer(env: Record<string, string>): ServerProcess {
+/**
+ * Starts `node dist/server/main.js` (the built server, as `npm start` runs it) with extra env; its
+ * ports come from the allocator (test/helpers/ports.ts) unless `env` sets them.
+ */
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const { env: full, ports } = await withServerPorts(env, os.availableParallelism());
   let out = '';
   const child = spawn(process.execPath, [serverEntry], {
     cwd: repoRoot,
-    env: { ...process.env, SFU_LOG_LEVEL: 'info', SFU_STUDENTS_JOIN_MUTED: 'false', SFU_WORKER_MAX_CPU: '1', ...env },
+    env: { ...process.env, SFU_LOG_LEVEL: 'info', SFU_STUDENTS_JOIN_MUTED: 'false', SFU_WORKER_MAX_CPU: '1', ...full },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -26,10 +36,12 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const url = `http://${env.SFU_HTTP_HOST ?? '127.0.0.1'}:${env.SFU_HTTP_PORT ?? '3000'}`;
+  const url = `http://${full.SFU_HTTP_HOST ?? '127.0.0.1'}:${full.SFU_HTTP_PORT}`;
   return {
     child,
     url,
+    wsUrl: `${url.replace(/^http/, 'ws')}/ws`,
+    ports,
     output: () => out,
     exited,
     async stop(signal = 'SIGTERM') {

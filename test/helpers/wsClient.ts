@@ -1,6 +1,8 @@
 import WebSocket from 'ws';
-import { anyMessage } from '../../protocol/schema.js';
+import { SignalingError, SignalingSocket, type RequestOptions } from '../../protocol/client.js';
+import { notifications, type ClientMethod, type ClientRequestData, type ClientResponseData, type NotificationMethod } from '../../protocol/schema.js';
 
+/** A reply envelope, ok or not, as tests read it. */
 export interface Reply {
   id: number;
   ok: boolean;
@@ -15,8 +17,9 @@ export class SocketClosed extends Error {
 }
 
 /**
- * A bare protocol client over `ws`, for tests that speak the protocol directly. Every message it
- * receives is checked against the protocol schema (a malformed envelope fails the test).
+ * The protocol client (protocol/client.ts) over `ws`, for tests that speak the protocol directly:
+ * it logs what the server sends, answers its requests, and returns whole reply envelopes so that
+ * refusals can be asserted on. A message that fails the protocol schema lands in `malformed`.
  */
 export class WsClient {
   readonly notifications: { method: string; data: unknown }[] = [];
@@ -24,65 +27,62 @@ export class WsClient {
   readonly malformed: unknown[] = [];
   /** Answer the server's newConsumer requests with ok (default) or refuse them. */
   ackServerRequests = true;
-  private nextId = 1;
-  private readonly waiters = new Map<number, (r: Reply) => void>();
-  closed: Promise<{ code: number; reason: string }>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  /** The socket underneath, for what only `ws` does (binary frames, readyState). */
+  ws!: WebSocket;
+  private closeCode = 0;
 
-  private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    ws.on('message', (raw) => {
-      const json = JSON.parse(raw.toString()) as unknown;
-      const parsed = anyMessage.safeParse(json);
-      if (!parsed.success) {
-        this.malformed.push(json);
-        return;
-      }
-      const m = parsed.data;
-      if ('ok' in m) this.waiters.get(m.id)?.(m as Reply);
-      else if ('id' in m) {
-        this.serverRequests.push(m as never);
-        if (this.ackServerRequests) this.sendRaw({ id: m.id, ok: true, data: {} });
-        else this.sendRaw({ id: m.id, ok: false, error: { code: 'conflict', message: 'not now' } });
-      } else this.notifications.push(m);
-    });
+  private constructor(readonly client: SignalingSocket) {
+    this.closed = new Promise((resolve) =>
+      client.on('close', (ev) => {
+        this.closeCode = ev.code;
+        resolve(ev);
+      }),
+    );
+    for (const method of Object.keys(notifications) as NotificationMethod[]) client.on(method, (data) => this.notifications.push({ method, data }));
+    client.onMalformed = (message) => this.malformed.push(message);
+    client.onServerRequest = async (method, data, id) => {
+      this.serverRequests.push({ id, method, data });
+      if (!this.ackServerRequests) throw new SignalingError('conflict', 'not now');
+    };
   }
 
-  static connect(url: string, headers: Record<string, string> = {}, options: { autoPong?: boolean } = {}): Promise<WsClient> {
-    const ws = new WebSocket(url, { headers, ...options });
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new WsClient(ws)));
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  /** Opens a socket; rejects with `HTTP <status>` when the server refuses the upgrade. */
+  static async connect(url: string, headers: Record<string, string> = {}, options: { autoPong?: boolean } = {}): Promise<WsClient> {
+    let refused: number | undefined;
+    const client = new SignalingSocket({
+      requestTimeoutMs: 10_000,
+      socket: (u) => {
+        const ws = new WebSocket(u, { headers, ...options });
+        ws.once('unexpected-response', (_req, res) => {
+          refused = res.statusCode;
+          ws.terminate();
+        });
+        c.ws = ws;
+        return ws;
+      },
     });
+    const c = new WsClient(client);
+    try {
+      await client.connect(url);
+    } catch (err) {
+      throw refused === undefined ? err : new Error(`HTTP ${refused}`);
+    }
+    return c;
   }
 
   sendRaw(msg: unknown): void {
-    this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+    this.client.sendRaw(msg);
   }
 
   /** Sends a request and resolves with the whole reply envelope, ok or not. */
   call(method: string, data: unknown = {}): Promise<Reply> {
-    const id = this.nextId++;
-    return this.callWithId(id, { id, method, data });
+    return this.closedAsSocketClosed(this.client.call(method, data));
   }
 
   /** Resolves with the reply; rejects with SocketClosed if the socket closes first. */
   callWithId(id: number, envelope: unknown): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(envelope).slice(0, 80)}`)), 10_000);
-      const onClose = (code: number) => {
-        clearTimeout(timer);
-        reject(new SocketClosed(code));
-      };
-      this.ws.once('close', onClose);
-      this.waiters.set(id, (r) => {
-        clearTimeout(timer);
-        this.ws.off('close', onClose);
-        this.waiters.delete(id);
-        resolve(r);
-      });
-      this.sendRaw(envelope);
-    });
+    return this.closedAsSocketClosed(this.client.callWithId(id, envelope));
   }
 
   /** Like call, but throws unless ok, and returns the data. */
@@ -92,27 +92,22 @@ export class WsClient {
     return r.data as T;
   }
 
-  close(): void {
-    this.ws.close();
+  /** A typed request: the answer is checked against the protocol schema; a refusal throws a SignalingError. */
+  request<M extends ClientMethod>(method: M, data: ClientRequestData<M>, opts?: RequestOptions): Promise<ClientResponseData<M>> {
+    return this.client.request(method, data, opts);
   }
-}
 
-/** A valid Opus producer's RTP parameters, as a browser would send them. */
-export function opusRtpParameters(ssrc: number) {
-  return {
-    codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 } }],
-    headerExtensions: [],
-    encodings: [{ ssrc }],
-    rtcp: { cname: `c${ssrc}`, reducedSize: true },
-  };
-}
+  close(): void {
+    this.client.close();
+  }
 
-/** A valid VP8 producer's RTP parameters (one encoding). */
-export function vp8RtpParameters(ssrc: number) {
-  return {
-    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: [] }],
-    headerExtensions: [],
-    encodings: [{ ssrc }],
-    rtcp: { cname: `v${ssrc}`, reducedSize: true },
-  };
+  private async closedAsSocketClosed(reply: Promise<Reply>): Promise<Reply> {
+    try {
+      return await reply;
+    } catch (err) {
+      // The close event has run by now (the client fails its requests from its close handler).
+      if (err instanceof SignalingError && err.code === 'disconnected') throw new SocketClosed(this.closeCode);
+      throw err;
+    }
+  }
 }

@@ -1,33 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Loadgen } from '../../bench/lib/loadgen.js';
 import { signToken, startPublisher, startSubscriber, type Publisher, type Subscriber } from '../../bench/lib/participants.js';
-import type { RunningServer } from '../../server/app.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { WsClient } from '../helpers/wsClient.js';
 
 // Admission at capacity, with real load: the benchmark's load generator fans one publisher out to
 // 100 subscribers, which keeps the worker well above the (test-sized) limit of 2 % of a core. New
 // students and observers are then refused with `unavailable`, teachers still get in, the class
 // already there keeps its media, and once the load is gone a student gets in again.
-const port = 3354;
 const secret = 'capacity-test-secret-0123456789-abcdefgh';
 const room = 'full-class';
-let server: RunningServer;
+let server: TestServer;
+let wsUrl: string;
 let loadgen: Loadgen;
 const people: (Publisher | Subscriber)[] = [];
 const clients: WsClient[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({
-    SFU_HTTP_PORT: String(port),
-    SFU_RTC_BASE_PORT: '23800',
     SFU_JWT_SECRET: secret,
     SFU_WORKER_MAX_CPU: '0.02',
     SFU_WORKER_LOAD_SAMPLE_MS: '300',
     SFU_RATE_LIMIT_PER_SEC: '100000',
     SFU_RATE_LIMIT_BURST: '100000',
   });
+  wsUrl = server.wsUrl;
   loadgen = await Loadgen.start();
 }, 120_000);
 afterAll(async () => {
@@ -37,7 +35,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-const wsUrl = `ws://127.0.0.1:${port}/ws`;
 const token = (name: string, role: 'teacher' | 'student' | 'observer') => signToken(secret, { room, sub: name, name, role }, 600);
 async function tryJoin(name: string, role: 'teacher' | 'student' | 'observer') {
   const c = await WsClient.connect(`${wsUrl}?token=${await token(name, role)}`);
@@ -45,7 +42,7 @@ async function tryJoin(name: string, role: 'teacher' | 'student' | 'observer') {
   return c.call('join');
 }
 const refusedAtCapacity = async () =>
-  Number(/^sfu_joins_refused_capacity_total (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1] ?? NaN);
+  Number(/^sfu_joins_refused_capacity_total (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? NaN);
 
 describe('joining a server at capacity', () => {
   it('refuses new students and observers while every worker is above SFU_WORKER_MAX_CPU; teachers and the class go on', async () => {

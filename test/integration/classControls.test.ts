@@ -1,20 +1,17 @@
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
+import { errorOf, nextSsrc, notified, peerKitFor, produceMic, produceVideo } from '../helpers/peers.js';
+import { opusRtpParameters, vp8RtpParameters } from '../helpers/rtpParameters.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
-import { opusRtpParameters, vp8RtpParameters, WsClient } from '../helpers/wsClient.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // Roles, the room's policy, moderation, hands and chat, spoken directly over the protocol against
 // the real server and worker. Media stopping in real browsers is in test/e2e/moderation.test.ts.
-let server: RunningServer;
-const port = 3345;
-const base = `ws://127.0.0.1:${port}/ws`;
-type Role = 'teacher' | 'student' | 'observer';
+let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer({
-    SFU_HTTP_PORT: String(port),
-    SFU_RTC_BASE_PORT: '23300',
     SFU_ROOM_MAX_PEERS: '4',
     SFU_ROOM_MAX_PUBLISHERS: '2',
     SFU_REMOVE_BAN_SEC: '2',
@@ -25,44 +22,14 @@ beforeAll(async () => {
     SFU_CHAT_BURST: '3',
     SFU_RATE_LIMIT_PER_SEC: '10000',
     SFU_RATE_LIMIT_BURST: '10000',
+    SFU_RECORDINGS_DIR: path.join(os.tmpdir(), 'sfu-class-controls-recordings'),
   });
 });
 afterAll(async () => server?.close());
 
-let ssrc = 5000;
-const clients: WsClient[] = [];
-afterAll(() => clients.forEach((c) => c.close()));
-
-async function connect(room: string, user: string, role: Role = 'student') {
-  const c = await WsClient.connect(`${base}?token=${await server.tokens.sign({ room, sub: user, name: user, role }, 600)}`);
-  clients.push(c);
-  return c;
-}
-
-interface Joined {
-  c: WsClient;
-  peerId: string;
-  sendId: string;
-  join: Record<string, unknown>;
-}
-
-/** Joins as a browser would: capabilities, a receive transport, and a send transport unless observing. */
-async function joinFully(room: string, user: string, role: Role = 'student'): Promise<Joined> {
-  const c = await connect(room, user, role);
-  const join = await c.ok<{ peerId: string; routerRtpCapabilities: unknown }>('join');
-  await c.ok('setRtpCapabilities', { rtpCapabilities: join.routerRtpCapabilities });
-  await c.ok('createTransport', { direction: 'recv' });
-  const sendId = role === 'observer' ? '' : (await c.ok<{ id: string }>('createTransport', { direction: 'send' })).id;
-  return { c, peerId: join.peerId, sendId, join };
-}
-
-const produceMic = (p: Joined) =>
-  p.c.ok<{ producerId: string; paused: boolean }>('produce', { transportId: p.sendId, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(ssrc++) });
-const produceVideo = (p: Joined, source: 'cam' | 'screen' = 'cam') =>
-  p.c.ok<{ producerId: string; paused: boolean }>('produce', { transportId: p.sendId, kind: 'video', source, rtpParameters: vp8RtpParameters(ssrc++) });
-const notified = (c: WsClient, method: string, match: (d: Record<string, unknown>) => boolean = () => true) =>
-  waitFor(() => c.notifications.find((n) => n.method === method && match(n.data as Record<string, unknown>)), 5000, `${method} notification`);
-const errorOf = async (c: WsClient, method: string, data: unknown = {}) => (await c.call(method, data)).error?.code;
+// Joins as a browser would: capabilities, a receive transport, and a send transport unless observing.
+const { connect, joinFully, closeAll } = peerKitFor(() => server);
+afterAll(closeAll);
 
 describe('roles', () => {
   it('every teacher-only request answers forbidden to a student and an observer, and changes nothing', async () => {
@@ -172,7 +139,7 @@ describe('the room policy', () => {
     // publisher are not, and the teacher publishes regardless.
     await produceMic(peers[0]!);
     await produceMic(peers[1]!);
-    expect(await errorOf(peers[2]!.c, 'produce', { transportId: peers[2]!.sendId, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(ssrc++) })).toBe('room_full');
+    expect(await errorOf(peers[2]!.c, 'produce', { transportId: peers[2]!.sendId, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(nextSsrc()) })).toBe('room_full');
     await produceVideo(peers[1]!);
     await produceMic(teacher);
     expect(server.rooms.get('sizes')!.peers.get(peers[2]!.peerId)!.producers.size).toBe(0);
@@ -183,7 +150,7 @@ describe('the room policy', () => {
     const a = await joinFully('screens', 'a');
     const b = await joinFully('screens', 'b');
     await produceVideo(a, 'screen');
-    expect(await errorOf(b.c, 'produce', { transportId: b.sendId, kind: 'video', source: 'screen', rtpParameters: vp8RtpParameters(ssrc++) })).toBe('conflict');
+    expect(await errorOf(b.c, 'produce', { transportId: b.sendId, kind: 'video', source: 'screen', rtpParameters: vp8RtpParameters(nextSsrc()) })).toBe('conflict');
     await teacher.c.ok('setRoomPolicy', { maxScreenShares: 2 });
     await produceVideo(b, 'screen');
   });
@@ -252,6 +219,17 @@ describe('moderation over the protocol', () => {
     }
     expect(server.rooms.get('end')).toBeUndefined();
     expect(room.router.closed).toBe(true);
+  });
+
+  it('ending the class during a recording finalizes it (stopped, not failed), and the recording lets go of the room', async () => {
+    const teacher = await joinFully('end-rec', 't', 'teacher');
+    const room = server.rooms.get('end-rec')!;
+    const { recordingId } = await teacher.c.ok<{ recordingId: string }>('startRecording');
+    expect(room.observer.listenerCount('close')).toBe(1);
+    expect(await teacher.c.call('endClass')).toMatchObject({ ok: true });
+    await waitFor(() => server.recordings.get(recordingId).state === 'stopped', 5000, 'the recording stopped');
+    expect(server.recordings.activeFor('end-rec')).toBeUndefined();
+    expect(room.observer.listenerCount('close') + room.observer.listenerCount('newproducer')).toBe(0);
   });
 
   it('the room survives its teacher leaving, and a late joiner is offered every current producer', async () => {

@@ -9,20 +9,22 @@ import { clusterKeys } from '../../server/cluster/keys.js';
 import { NodeRegistry } from '../../server/cluster/nodeRegistry.js';
 import { RedisConnection } from '../../server/cluster/redisConnection.js';
 import { testLogger } from '../helpers/logger.js';
+import { peerKit } from '../helpers/peers.js';
+import { freePort } from '../helpers/ports.js';
 import { spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
-import { type Reply, WsClient } from '../helpers/wsClient.js';
+import type { Reply, WsClient } from '../helpers/wsClient.js';
 
 // Two real server processes on two loopback addresses sharing one real Redis: the join redirect,
 // placement, the cluster-wide rooms API, bans across nodes and takeover, and Redis going away.
 let redis: RedisServer;
 let a: ServerProcess;
 let b: ServerProcess;
-const clients: WsClient[] = [];
+const kit = peerKit({ wsUrl: () => a.wsUrl, sign: clusterToken });
 
 beforeAll(async () => {
-  redis = await startRedis(6391);
-  a = spawnClusterNode({ id: 'node-a', ip: '127.0.0.1', httpPort: 3510, rtcBasePort: 25100 }, redis.url);
-  b = spawnClusterNode({ id: 'node-b', ip: '127.0.0.2', httpPort: 3511, rtcBasePort: 25110 }, redis.url);
+  redis = await startRedis();
+  a = await spawnClusterNode({ id: 'node-a', ip: '127.0.0.1' }, redis.url);
+  b = await spawnClusterNode({ id: 'node-b', ip: '127.0.0.2' }, redis.url);
   await waitForCluster([a, b]);
 });
 afterEach((ctx) => {
@@ -31,19 +33,15 @@ afterEach((ctx) => {
   }
 });
 afterAll(async () => {
-  clients.forEach((c) => c.close());
+  kit.closeAll();
   await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
   await redis?.dispose();
   for (const id of ['node-a', 'node-b', 'node-c']) rmSync(recordingsDirOf(id), { recursive: true, force: true });
 });
 
 type Role = 'teacher' | 'student' | 'observer';
-async function connect(node: ServerProcess | string, room: string, user: string, role: Role = 'student'): Promise<WsClient> {
-  const base = typeof node === 'string' ? node : wsUrlOf(node);
-  const c = await WsClient.connect(`${base}?token=${await clusterToken({ room, sub: user, name: user, role })}`);
-  clients.push(c);
-  return c;
-}
+const connect = (node: ServerProcess | string, room: string, user: string, role: Role = 'student'): Promise<WsClient> =>
+  kit.connect(room, user, role, typeof node === 'string' ? node : wsUrlOf(node));
 
 /** Joins through `entry`, following a redirect once as the SDK does. */
 async function joinVia(entry: ServerProcess, room: string, user: string, role: Role = 'student') {
@@ -81,10 +79,10 @@ describe('a cluster of two nodes', () => {
     const refused = await s.call('join');
     expect(refused.ok).toBe(false);
     expect(refused.error?.code).toBe('redirect');
-    expect(redirectOf(refused)).toEqual({ url: 'ws://127.0.0.1:3510/ws', nodeId: 'node-a' });
+    expect(redirectOf(refused)).toEqual({ url: `ws://127.0.0.1:${a.ports.http}/ws`, nodeId: 'node-a' });
 
     const { reply, redirectedTo } = await joinVia(b, 'algebra', 'student-2');
-    expect(redirectedTo).toBe('ws://127.0.0.1:3510/ws');
+    expect(redirectedTo).toBe(`ws://127.0.0.1:${a.ports.http}/ws`);
     expect(reply.ok).toBe(true);
     expect((reply.data as { peers: { userId: string }[] }).peers.map((p) => p.userId)).toContain('teacher-1');
   });
@@ -110,7 +108,7 @@ describe('a cluster of two nodes', () => {
     const nodes = (await (await fetch(`${a.url}/api/nodes`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { node: string; redis: string; nodes: { id: string; wsUrl: string; load: { peers: number } }[] };
     expect(nodes.node).toBe('node-a');
     expect(nodes.redis).toBe('ready');
-    expect(nodes.nodes.map((n) => [n.id, n.wsUrl]).sort()).toEqual([['node-a', 'ws://127.0.0.1:3510/ws'], ['node-b', 'ws://127.0.0.2:3511/ws']]);
+    expect(nodes.nodes.map((n) => [n.id, n.wsUrl]).sort()).toEqual([['node-a', `ws://127.0.0.1:${a.ports.http}/ws`], ['node-b', `ws://127.0.0.2:${b.ports.http}/ws`]]);
     const teacher = await clusterToken({ room: 'algebra', sub: 't', name: 't', role: 'teacher' });
     expect((await fetch(`${a.url}/api/nodes`, { headers: { authorization: `Bearer ${teacher}` } })).status).toBe(403);
     const res = await fetch(`${b.url}/api/rooms/algebra`, { headers: { authorization: `Bearer ${admin}` } });
@@ -190,7 +188,7 @@ describe('a cluster of two nodes', () => {
   it('a node at capacity still redirects joins for classes on other nodes, and refuses students for its own', async () => {
     // Every node but the new one carries someone, so that the new one is the least loaded.
     for (const [entry, room] of [[a, 'busy-1'], [b, 'busy-2']] as const) expect((await joinVia(entry, room, `${room}-teacher`, 'teacher')).reply.ok).toBe(true);
-    const e = spawnClusterNode({ id: 'node-e', ip: '127.0.0.4', httpPort: 3515, rtcBasePort: 25160 }, redis.url, {
+    const e = await spawnClusterNode({ id: 'node-e', ip: '127.0.0.4' }, redis.url, {
       SFU_WORKER_MAX_CPU: '0.01',
       SFU_WORKER_LOAD_SAMPLE_MS: '300',
       SFU_RATE_LIMIT_PER_SEC: '100000',
@@ -233,7 +231,7 @@ describe('a cluster of two nodes', () => {
   // before it exits, so its clients' rejoins (through any other node) are served at once rather
   // than sent back to it or held until its records expire.
   it('a node stopped gracefully (SIGTERM) tells its clients and gives its classes up at once', async () => {
-    const d = spawnClusterNode({ id: 'node-d', ip: '127.0.0.3', httpPort: 3514, rtcBasePort: 25130 }, redis.url);
+    const d = await spawnClusterNode({ id: 'node-d', ip: '127.0.0.3' }, redis.url);
     try {
       await waitForCluster([a, b, d]);
       // Node d holds nothing, so a class opened through it is placed on it.
@@ -241,7 +239,7 @@ describe('a cluster of two nodes', () => {
       expect(t.reply.ok).toBe(true);
       expect(t.redirectedTo).toBeUndefined();
       const s = await joinVia(a, 'drama', 'drama-student');
-      expect(s.redirectedTo).toBe('ws://127.0.0.3:3514/ws');
+      expect(s.redirectedTo).toBe(`ws://127.0.0.3:${d.ports.http}/ws`);
       expect(s.reply.ok).toBe(true);
 
       expect(await d.stop('SIGTERM')).toEqual({ code: 0, signal: null });
@@ -253,7 +251,7 @@ describe('a cluster of two nodes', () => {
       // b through one redirect), never sent to d, and d drops out of the node list on a's next beat.
       const again = await joinVia(a, 'drama', 'drama-teacher', 'teacher');
       expect(again.reply.ok).toBe(true);
-      expect(again.redirectedTo === undefined || again.redirectedTo === 'ws://127.0.0.2:3511/ws').toBe(true);
+      expect(again.redirectedTo === undefined || again.redirectedTo === `ws://127.0.0.2:${b.ports.http}/ws`).toBe(true);
       await waitFor(async () => (await health(a)).cluster?.nodes === 2, 1000, 'node d gone from the list');
       // Placed afresh (d gave its claim up), not taken over from a node thought dead.
       const takeovers = (a.output() + b.output()).split('\n').filter((l) => l.includes('room taken over') && l.includes('"drama"'));
@@ -317,8 +315,8 @@ describe('placing a class', () => {
 
 describe('a node started while Redis is not there yet', () => {
   it('starts anyway, answers joins `unavailable`, and serves once Redis comes up', async () => {
-    const port = 6395;
-    const c = spawnClusterNode({ id: 'node-c', ip: '127.0.0.1', httpPort: 3512, rtcBasePort: 25120 }, `redis://127.0.0.1:${port}`);
+    const port = await freePort();
+    const c = await spawnClusterNode({ id: 'node-c', ip: '127.0.0.1' }, `redis://127.0.0.1:${port}`);
     let late: RedisServer | undefined;
     try {
       await waitFor(async () => (await fetch(`${c.url}/healthz`)).ok, 30_000, 'node c up');
@@ -340,7 +338,7 @@ describe('a node started while Redis is not there yet', () => {
 
 describe('without SFU_REDIS_URL (the default)', () => {
   it('a node is on its own: no Redis, no cluster fields, joins served as before', async () => {
-    const solo = spawnServer({ SFU_HTTP_PORT: '3513', SFU_RTC_BASE_PORT: '25140', SFU_WORKERS: '1', SFU_JWT_SECRET: 'cluster-test-secret-0123456789abcdef' });
+    const solo = await spawnServer({ SFU_WORKERS: '1', SFU_JWT_SECRET: 'cluster-test-secret-0123456789abcdef' });
     try {
       await waitFor(async () => (await fetch(`${solo.url}/healthz`)).ok, 30_000, 'solo node up');
       const h = await health(solo);

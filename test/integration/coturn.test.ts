@@ -3,17 +3,17 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/load.js';
+import type { Config } from '../../server/config/schema.js';
 import { maxAllocateLifetime } from '../../server/turn/coturnConfig.js';
 import { startCoturn, type Coturn } from '../../server/turn/coturnProcess.js';
 import { turnCredentials } from '../../server/turn/credentials.js';
 import { parsePeerRules, peerVerdict } from '../helpers/coturnPeerRules.js';
 import { testLogger } from '../helpers/logger.js';
+import { withServerPorts } from '../helpers/ports.js';
 import { startTestServer } from '../helpers/testServer.js';
 import { TurnClient, permissionFor } from '../helpers/turnClient.js';
 
 const secret = 'integration-turn-secret-42';
-const port = 24790;
-const port6 = 24792;
 
 function portOpen(p: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -47,12 +47,8 @@ describe('coturn with the production configuration (real turnserver, the tests\'
   // one. The host's address is a loopback stand-in here (127.0.0.7); the public one (198.51.100.7)
   // is only ever named in a CreatePermission, which sends it nothing. coturn on loopback.
   const sfuIp = '127.0.0.7';
-  const config = loadConfig({
-    SFU_TURN_SECRET: secret,
-    SFU_TURN_PORT: String(port),
-    SFU_RTC_LISTEN_IP: sfuIp,
-    SFU_ANNOUNCED_ADDRESS: '198.51.100.7',
-  });
+  let config: Config;
+  let port: number;
   // A user per try: each holds an allocation while it tries, and the per-user quota is 12.
   const permission = (peer: string) => {
     const { username, credential } = turnCredentials(secret, `student-${peer}`, 600);
@@ -63,6 +59,9 @@ describe('coturn with the production configuration (real turnserver, the tests\'
     return { username, password: credential };
   };
   beforeAll(async () => {
+    const allocated = await withServerPorts({ SFU_TURN_SECRET: secret, SFU_RTC_LISTEN_IP: sfuIp, SFU_ANNOUNCED_ADDRESS: '198.51.100.7' }, 1);
+    port = allocated.ports.turn;
+    config = loadConfig(allocated.env);
     coturn = await startCoturn(config, testLogger);
   });
   afterAll(async () => coturn?.stop());
@@ -153,19 +152,18 @@ describe('coturn relaying from an IPv6 address', () => {
   let coturn: Coturn;
   // coturn relays to IPv6 peers only from an IPv6 relay address (else 443, before any peer rule
   // is read): coturn on ::1, the SFU on all addresses, announcing a (documentation) IPv6 address.
-  const config = loadConfig({
-    SFU_TURN_SECRET: secret,
-    SFU_TURN_PORT: String(port6),
-    SFU_TURN_LISTEN_IP: '::1',
-    SFU_RTC_LISTEN_IP: '::',
-    SFU_ANNOUNCED_ADDRESS: '2001:db8::7',
-  });
+  let port6: number;
   const permission = (peer: string) => {
     const { username, credential } = turnCredentials(secret, `student-${peer}`, 600);
     return permissionFor({ host: '::1', port: port6, username, password: credential, peer, family: 6 });
   };
   beforeAll(async () => {
-    coturn = await startCoturn(config, testLogger);
+    const allocated = await withServerPorts(
+      { SFU_TURN_SECRET: secret, SFU_TURN_LISTEN_IP: '::1', SFU_RTC_LISTEN_IP: '::', SFU_ANNOUNCED_ADDRESS: '2001:db8::7' },
+      1,
+    );
+    port6 = allocated.ports.turn;
+    coturn = await startCoturn(loadConfig(allocated.env), testLogger);
   });
   afterAll(async () => coturn?.stop());
 
@@ -181,9 +179,10 @@ describe('coturn relaying from an IPv6 address', () => {
 
 describe('coturn managed by the server', () => {
   it('starts with the server and stops with it', async () => {
-    const server = await startTestServer({ SFU_HTTP_PORT: '3340', SFU_RTC_BASE_PORT: '21700', SFU_TURN_SECRET: secret, SFU_TURN_PORT: String(port + 1), SFU_TURN_MANAGED: 'true' });
-    expect(await portOpen(port + 1)).toBe(true);
+    const server = await startTestServer({ SFU_TURN_SECRET: secret, SFU_TURN_MANAGED: 'true' });
+    const port = server.ports.turn;
+    expect(await portOpen(port)).toBe(true);
     await server.close();
-    expect(await portOpen(port + 1)).toBe(false);
+    expect(await portOpen(port)).toBe(false);
   });
 });

@@ -1,29 +1,29 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { WsClient } from '../helpers/wsClient.js';
 
 // Loopback only, bounded: 1,000 sockets that connect and never join.
-const port = 3390;
-let server: RunningServer;
+let server: TestServer;
+let port: number;
 beforeAll(async () => {
   server = await startTestServer({
-    SFU_HTTP_PORT: String(port),
-    SFU_RTC_BASE_PORT: '22400',
-    SFU_JOIN_TIMEOUT_MS: '1500',
+    // Long enough that all 1,000 sockets are open at once even on a loaded 2-core machine (opening
+    // them took over 1.5 s there, and the first were already closed when they were counted).
+    SFU_JOIN_TIMEOUT_MS: '6000',
     SFU_HTTP_HEADERS_TIMEOUT_MS: '1000',
     SFU_RATE_LIMIT_PER_SEC: '50',
     SFU_RATE_LIMIT_BURST: '100',
   });
+  port = server.ports.http;
 });
 afterAll(async () => server?.close());
 
 describe('floods', () => {
   it('closes 1,000 sockets that never join after the join timeout, while a real peer is served', async () => {
     const token = await server.tokens.sign({ room: 'flood', sub: 'idle', name: 'idle', role: 'student' }, 600);
-    const url = `ws://127.0.0.1:${port}/ws?token=${token}`;
+    const url = `${server.wsUrl}?token=${token}`;
     const idle: WsClient[] = [];
     for (let i = 0; i < 1000; i += 100) idle.push(...(await Promise.all(Array.from({ length: 100 }, () => WsClient.connect(url)))));
     expect(server.signaling.connections.size).toBe(1000);
@@ -57,7 +57,7 @@ describe('floods', () => {
     for (const s of stalled) s.on('error', () => undefined);
     // Meanwhile a real client gets through.
     const token = await server.tokens.sign({ room: 'slow', sub: 'u', name: 'u', role: 'student' }, 600);
-    const peer = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${token}`);
+    const peer = await WsClient.connect(`${server.wsUrl}?token=${token}`);
     await peer.ok('join');
     const t0 = Date.now();
     await closedAll;
@@ -69,8 +69,8 @@ describe('floods', () => {
 
   it('rate limits a socket sending 1,000 requests per second while another peer stays fast', async () => {
     const sign = (u: string) => server.tokens.sign({ room: 'busy', sub: u, name: u, role: 'student' }, 600);
-    const flooder = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('flooder')}`);
-    const calm = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await sign('calm')}`);
+    const flooder = await WsClient.connect(`${server.wsUrl}?token=${await sign('flooder')}`);
+    const calm = await WsClient.connect(`${server.wsUrl}?token=${await sign('calm')}`);
     await flooder.ok('join');
     await calm.ok('join');
     const calmSend = await calm.ok<{ id: string }>('createTransport', { direction: 'send' });

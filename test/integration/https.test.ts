@@ -5,19 +5,19 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import { repoRoot } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // HTTPS and WSS with the documented self-signed certificate (scripts/self-signed-cert.sh).
-const port = 3395;
+let port: number;
 let dir: string;
-let server: RunningServer;
+let server: TestServer;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-tls-'));
   execFileSync('bash', [path.join(repoRoot, 'scripts/self-signed-cert.sh'), '127.0.0.1', dir]);
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22500', SFU_TLS_CERT: path.join(dir, 'cert.pem'), SFU_TLS_KEY: path.join(dir, 'key.pem') });
+  server = await startTestServer({ SFU_TLS_CERT: path.join(dir, 'cert.pem'), SFU_TLS_KEY: path.join(dir, 'key.pem') });
+  port = server.ports.http;
 });
 afterAll(async () => {
   await server?.close();

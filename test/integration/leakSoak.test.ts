@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
+import { opusRtpParameters } from '../helpers/rtpParameters.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
-import { opusRtpParameters, WsClient } from '../helpers/wsClient.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { WsClient } from '../helpers/wsClient.js';
 
 // 500 cycles of join, publish, subscribe, leave against one long-lived peer; then nothing of
 // the cycled peers may remain, and memory growth must stay under the bounds stated below.
@@ -13,8 +13,7 @@ import { opusRtpParameters, WsClient } from '../helpers/wsClient.js';
 const cycles = 500;
 const heapBoundMb = 10;
 const workerRssBoundMb = 30;
-const port = 3396;
-let server: RunningServer;
+let server: TestServer;
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -26,13 +25,14 @@ const heapMb = () => {
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '22600', SFU_RATE_LIMIT_PER_SEC: '100000', SFU_RATE_LIMIT_BURST: '100000' });
+  server = await startTestServer({ SFU_RATE_LIMIT_PER_SEC: '100000', SFU_RATE_LIMIT_BURST: '100000' });
 });
 afterAll(async () => server?.close());
 
 async function joinAndPublish(user: string, ssrc: number) {
   const token = await server.tokens.sign({ room: 'soak', sub: user, name: user, role: 'student' }, 600);
-  const c = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${token}`);
+  // Not the peer kit: it keeps every client, which would count in the heap measured here.
+  const c = await WsClient.connect(`${server.wsUrl}?token=${token}`);
   const join = await c.ok<{ peerId: string; routerRtpCapabilities: unknown }>('join');
   await c.ok('setRtpCapabilities', { rtpCapabilities: join.routerRtpCapabilities });
   const send = await c.ok<{ id: string }>('createTransport', { direction: 'send' });
@@ -82,8 +82,8 @@ describe('leak soak', () => {
     const serverDump = await room.host.webRtcServer.dump();
     expect(serverDump.webRtcTransportIds.sort()).toEqual([...hostPeer.transports.keys()].sort());
     // No port left bound: the WebRtcServer still listens on its one UDP and one TCP port only.
-    expect(serverDump.udpSockets.map((s) => s.port)).toEqual([22600]);
-    expect(serverDump.tcpServers.map((s) => s.port)).toEqual([22600]);
+    expect(serverDump.udpSockets.map((s) => s.port)).toEqual([server.ports.rtcBase]);
+    expect(serverDump.tcpServers.map((s) => s.port)).toEqual([server.ports.rtcBase]);
     const workerDump = await worker.dump();
     expect(workerDump.routerIds).toEqual([room.router.id]);
 

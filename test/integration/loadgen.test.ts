@@ -1,19 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Loadgen } from '../../bench/lib/loadgen.js';
 import { audioRate, signToken, startPublisher, startSubscriber, type Publisher, type Subscriber } from '../../bench/lib/participants.js';
-import type { RunningServer } from '../../server/app.js';
-import { startTestServer } from '../helpers/testServer.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // The benchmark's load generator against the real server: ICE, DTLS and SRTP as a browser does
 // them, and media delivered. Guards the benchmarks from rotting (it asserts delivery, not speed).
-let server: RunningServer;
+let server: TestServer;
 let loadgen: Loadgen;
-const port = 3349;
 const secret = 'loadgen-test-secret-0123456789-abcdefgh';
 const people: (Publisher | Subscriber)[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23700', SFU_JWT_SECRET: secret });
+  server = await startTestServer({ SFU_JWT_SECRET: secret });
   loadgen = await Loadgen.start();
 }, 120_000);
 afterAll(async () => {
@@ -24,7 +22,7 @@ afterAll(async () => {
 
 describe('the benchmark load generator', () => {
   it('publishes audio and simulcast video that two subscribers receive whole, with forwarding latency measured', async () => {
-    const wsUrl = `ws://127.0.0.1:${port}/ws`;
+    const wsUrl = server.wsUrl;
     const token = (name: string) => signToken(secret, { room: 'loadgen', sub: name, name, role: 'teacher' }, 600);
     const pub = await startPublisher({ wsUrl, token: await token('pub'), loadgen, name: 'pub' });
     people.push(pub);
@@ -53,7 +51,7 @@ describe('the benchmark load generator', () => {
   // sendmmsg() per 64 datagrams (scripts/worker/patches/0003): a fan-out wider than that crosses
   // full queues. Every subscriber must still get every packet, in order.
   it('delivers a fan-out wider than one batch of sends (1 -> 80) to every subscriber, whole and in order', async () => {
-    const wsUrl = `ws://127.0.0.1:${port}/ws`;
+    const wsUrl = server.wsUrl;
     const token = (name: string, role: 'teacher' | 'student') => signToken(secret, { room: 'loadgen-wide', sub: name, name, role }, 600);
     const pub = await startPublisher({ wsUrl, token: await token('wide-pub', 'teacher'), loadgen, name: 'wide-pub' });
     people.push(pub);

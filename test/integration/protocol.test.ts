@@ -1,44 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import { TokenService } from '../../server/auth/tokens.js';
 import { clientRequests, type ClientMethod } from '../../protocol/schema.js';
+import { peerKitFor } from '../helpers/peers.js';
+import { opusRtpParameters } from '../helpers/rtpParameters.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
-import { opusRtpParameters, WsClient } from '../helpers/wsClient.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { WsClient } from '../helpers/wsClient.js';
 
-let server: RunningServer;
-const port = 3320;
-const base = `ws://127.0.0.1:${port}/ws`;
+let server: TestServer;
+let port: number;
+let base: string;
 
 beforeAll(async () => {
   server = await startTestServer({
-    SFU_HTTP_PORT: String(port),
-    SFU_RTC_BASE_PORT: '21500',
     SFU_JOIN_TIMEOUT_MS: '1500',
     SFU_ROOM_MAX_PEERS: '3',
     // Generous here: these tests send many requests quickly. The flood test has its own server.
     SFU_RATE_LIMIT_PER_SEC: '10000',
     SFU_RATE_LIMIT_BURST: '10000',
   });
+  port = server.ports.http;
+  base = server.wsUrl;
 });
-afterAll(async () => server?.close());
+const kit = peerKitFor(() => server);
+afterAll(async () => {
+  kit.closeAll();
+  await server?.close();
+});
 
 async function token(room: string, user: string, role: 'teacher' | 'student' | 'observer' = 'student') {
   return server.tokens.sign({ room, sub: user, name: user, role }, 600);
 }
-async function connect(room: string, user: string, role?: 'teacher' | 'student' | 'observer') {
-  return WsClient.connect(`${base}?token=${await token(room, user, role)}`);
-}
-
-/** Joins and sets up what a browser would: capabilities, both transports. */
-async function joinFully(room: string, user: string) {
-  const c = await connect(room, user);
-  const join = await c.ok<{ peerId: string; routerRtpCapabilities: unknown }>('join');
-  await c.ok('setRtpCapabilities', { rtpCapabilities: join.routerRtpCapabilities });
-  const send = await c.ok<{ id: string }>('createTransport', { direction: 'send' });
-  const recv = await c.ok<{ id: string }>('createTransport', { direction: 'recv' });
-  return { c, peerId: join.peerId, sendId: send.id, recvId: recv.id };
-}
+const { connect } = kit;
+/** Joins and sets up what a browser would: capabilities, both transports (send first). */
+const joinFully = (room: string, user: string) => kit.joinFully(room, user, 'student', ['send', 'recv']);
 
 describe('authentication and transport-level rules', () => {
   it.each([
@@ -89,10 +84,10 @@ describe('authentication and transport-level rules', () => {
   });
 
   it('drops a socket that stops answering pings, and keeps one that answers', async () => {
-    const hb = await startTestServer({ SFU_HTTP_PORT: String(port + 2), SFU_RTC_BASE_PORT: '21520', SFU_HEARTBEAT_MS: '1000' });
+    const hb = await startTestServer({ SFU_HEARTBEAT_MS: '1000' });
     const t = await hb.tokens.sign({ room: 'hb', sub: 'u', name: 'u', role: 'student' }, 600);
-    const silent = await WsClient.connect(`ws://127.0.0.1:${port + 2}/ws?token=${t}`, {}, { autoPong: false });
-    const alive = await WsClient.connect(`ws://127.0.0.1:${port + 2}/ws?token=${t}`);
+    const silent = await WsClient.connect(`${hb.wsUrl}?token=${t}`, {}, { autoPong: false });
+    const alive = await WsClient.connect(`${hb.wsUrl}?token=${t}`);
     await silent.ok('join');
     await alive.ok('join');
     const closed = await silent.closed;
@@ -298,8 +293,8 @@ describe('rooms and limits', () => {
     b.c.close();
   });
   it('rate limits a flooding socket while another peer stays served', async () => {
-    const limited = await startTestServer({ SFU_HTTP_PORT: String(port + 1), SFU_RTC_BASE_PORT: '21510', SFU_RATE_LIMIT_PER_SEC: '20', SFU_RATE_LIMIT_BURST: '40' });
-    const url = `ws://127.0.0.1:${port + 1}/ws?token=`;
+    const limited = await startTestServer({ SFU_RATE_LIMIT_PER_SEC: '20', SFU_RATE_LIMIT_BURST: '40' });
+    const url = `${limited.wsUrl}?token=`;
     const connectLimited = async (user: string) => {
       const c = await WsClient.connect(url + (await limited.tokens.sign({ room: 'flood', sub: user, name: user, role: 'student' }, 600)));
       await c.ok('join');

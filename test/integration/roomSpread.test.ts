@@ -1,24 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import type { Room } from '../../server/rooms/room.js';
 import type { RoomRouter } from '../../server/rooms/roomRouters.js';
+import { consumerFor, notified as notifiedWhere, peerKitFor, produceMic, produceVideo, type Joined } from '../helpers/peers.js';
 import { waitFor } from '../helpers/serverProcess.js';
-import { startTestServer } from '../helpers/testServer.js';
-import { opusRtpParameters, vp8RtpParameters, WsClient } from '../helpers/wsClient.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 // A room spread over two workers, spoken to over the protocol against the real server: with the
 // threshold at 4 consumers (each participant counted for at least a camera and a microphone), the
 // third participant lands on a router in the other worker, and the room's producers are piped
 // between them. Media through the pipes in real browsers is in
 // test/e2e/roomSpread.test.ts.
-let server: RunningServer;
-const port = 3352;
-const base = `ws://127.0.0.1:${port}/ws`;
+let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer({
-    SFU_HTTP_PORT: String(port),
-    SFU_RTC_BASE_PORT: '24000',
     SFU_WORKERS: '2',
     SFU_ROOM_ROUTER_MAX_CONSUMERS: '4',
     SFU_RATE_LIMIT_PER_SEC: '10000',
@@ -27,42 +22,13 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-let ssrc = 9000;
-const clients: WsClient[] = [];
-afterAll(() => clients.forEach((c) => c.close()));
+// Joins with capabilities, a receive transport, then a send transport.
+const { joinFully, closeAll } = peerKitFor(() => server);
+afterAll(closeAll);
 
-interface Joined {
-  c: WsClient;
-  peerId: string;
-  sendId: string;
-  recvId: string;
-}
-
-async function joinFully(room: string, user: string, role: 'teacher' | 'student' = 'student'): Promise<Joined> {
-  const c = await WsClient.connect(`${base}?token=${await server.tokens.sign({ room, sub: user, name: user, role }, 600)}`);
-  clients.push(c);
-  const join = await c.ok<{ peerId: string; routerRtpCapabilities: unknown }>('join');
-  await c.ok('setRtpCapabilities', { rtpCapabilities: join.routerRtpCapabilities });
-  const recvId = (await c.ok<{ id: string }>('createTransport', { direction: 'recv' })).id;
-  const sendId = (await c.ok<{ id: string }>('createTransport', { direction: 'send' })).id;
-  return { c, peerId: join.peerId, sendId, recvId };
-}
-
-const produce = (p: Joined, kind: 'audio' | 'video') =>
-  p.c
-    .ok<{ producerId: string }>('produce', {
-      transportId: p.sendId,
-      kind,
-      source: kind === 'audio' ? 'mic' : 'cam',
-      rtpParameters: kind === 'audio' ? opusRtpParameters(ssrc++) : vp8RtpParameters(ssrc++),
-    })
-    .then((r) => r.producerId);
-
-/** The consumer id `p` was offered for `producerId` (waits for the server's newConsumer). */
-const consumerFor = (p: Joined, producerId: string) =>
-  waitFor(() => p.c.serverRequests.find((r) => r.method === 'newConsumer' && r.data.producerId === producerId)?.data.id as string | undefined, 5000, `newConsumer for ${producerId}`);
-const notified = (p: Joined, method: string, consumerId: string) =>
-  waitFor(() => p.c.notifications.some((n) => n.method === method && (n.data as { consumerId?: string }).consumerId === consumerId), 5000, `${method} for ${consumerId}`);
+/** Publishes a microphone or a camera; resolves with the producer id. */
+const produce = (p: Joined, kind: 'audio' | 'video') => (kind === 'audio' ? produceMic(p) : produceVideo(p)).then((r) => r.producerId);
+const notified = (p: Joined, method: string, consumerId: string) => notifiedWhere(p.c, method, (d) => d.consumerId === consumerId);
 const homeOf = (room: Room, p: Joined) => room.peers.get(p.peerId)!.home!;
 /** The producers (own and piped) a router holds, from the worker's own dump. */
 const producersOn = async (rr: RoomRouter) => (await rr.router.dump()).mapProducerIdConsumerIds.map((e) => e.key).sort();

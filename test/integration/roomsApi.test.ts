@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.js';
 import type { AccessClaims } from '../../server/auth/tokens.js';
-import { startTestServer } from '../helpers/testServer.js';
-import { opusRtpParameters, WsClient } from '../helpers/wsClient.js';
+import { opusRtpParameters } from '../helpers/rtpParameters.js';
+import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { WsClient } from '../helpers/wsClient.js';
 
 // GET /api/rooms and /api/rooms/:id against a real server with real peers in two rooms.
-let server: RunningServer;
-const port = 3348;
-const base = `http://127.0.0.1:${port}`;
+let server: TestServer;
+let base: string;
 const clients: WsClient[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23600' });
+  server = await startTestServer();
+  base = server.url;
 });
 afterAll(async () => {
   clients.forEach((c) => c.close());
@@ -24,7 +24,7 @@ async function get(path: string, bearer?: string) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 async function join(room: string, user: string, role: 'teacher' | 'student') {
-  const c = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await token({ room, sub: user, name: user, role })}`);
+  const c = await WsClient.connect(`${server.wsUrl}?token=${await token({ room, sub: user, name: user, role })}`);
   clients.push(c);
   const j = await c.ok<{ peerId: string; routerRtpCapabilities: unknown }>('join');
   return { c, peerId: j.peerId, caps: j.routerRtpCapabilities };
@@ -73,7 +73,7 @@ describe('GET /api/rooms', () => {
   });
 
   it('an admin token cannot join a room over the WebSocket', async () => {
-    const c = await WsClient.connect(`ws://127.0.0.1:${port}/ws?token=${await token({ role: 'admin' })}`);
+    const c = await WsClient.connect(`${server.wsUrl}?token=${await token({ role: 'admin' })}`);
     expect((await c.closed).code).toBe(4001);
     expect(c.notifications[0]).toMatchObject({ method: 'error', data: { code: 'unauthorized', message: expect.stringContaining('admin') } });
   });

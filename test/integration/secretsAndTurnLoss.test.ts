@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getJson, spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
-import { WsClient, opusRtpParameters } from '../helpers/wsClient.js';
+import { opusRtpParameters } from '../helpers/rtpParameters.js';
+import { WsClient } from '../helpers/wsClient.js';
 
 const jwtSecret = 'jwt-secret-that-must-never-be-logged-0123';
 const turnSecret = 'turn-secret-that-must-never-be-logged-42';
@@ -12,25 +13,22 @@ afterEach(async () => {
 
 describe('secrets and a lost TURN relay', () => {
   it('never logs or sends the secrets, reports coturn dying, and the class goes on', async () => {
-    server = spawnServer({
-      SFU_HTTP_PORT: '3397',
-      SFU_RTC_BASE_PORT: '22900',
+    server = await spawnServer({
       SFU_WORKERS: '1',
       SFU_LOG_LEVEL: 'trace',
       SFU_WORKER_LOG_LEVEL: 'debug',
       SFU_JWT_SECRET: jwtSecret,
       SFU_DEV_TOKENS: 'true',
       SFU_TURN_SECRET: turnSecret,
-      SFU_TURN_PORT: '24810',
       SFU_TURN_MANAGED: 'true',
     });
-    const base = 'http://127.0.0.1:3397';
+    const base = server.url;
     await waitFor(async () => (await getJson(`${base}/healthz`)).status === 200, 20_000, 'server up');
     const tokenRes = await fetch(`${base}/api/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: 'r', name: 'n', role: 'student' }) });
     const { token } = (await tokenRes.json()) as { token: string };
-    const c = await WsClient.connect(`ws://127.0.0.1:3397/ws?token=${token}`);
+    const c = await WsClient.connect(`${server.wsUrl}?token=${token}`);
     const join = await c.ok<{ iceServers: { urls: string[]; username: string; credential: string }[] }>('join');
-    expect(join.iceServers[0]!.urls[0]).toBe('turn:127.0.0.1:24810?transport=udp');
+    expect(join.iceServers[0]!.urls[0]).toBe(`turn:127.0.0.1:${server.ports.turn}?transport=udp`);
     const send = await c.ok<{ id: string }>('createTransport', { direction: 'send' });
     await c.ok('produce', { transportId: send.id, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(5) });
     expect(await c.call('bogus', {})).toMatchObject({ ok: false });

@@ -12,19 +12,20 @@ afterEach(async () => {
   server = undefined;
 });
 
-const env = { SFU_HTTP_PORT: '3310', SFU_RTC_BASE_PORT: '21200', SFU_WORKERS: '2' };
+const env = { SFU_WORKERS: '2' };
 
 describe('server process', () => {
   it('serves /healthz 200 with every worker, survives a worker SIGKILL, and exits 0 on SIGTERM', async () => {
-    server = spawnServer(env);
+    server = await spawnServer(env);
+    const { rtcBase } = server.ports;
     const first = await waitFor(async () => {
       const r = await getJson(`${server!.url}/healthz`);
       return r.status === 200 ? (r.body as Health) : undefined;
     }, 20_000, '/healthz 200');
     expect(first.status).toBe('ok');
     expect(first.workers.map((w) => [w.index, w.port, w.alive])).toEqual([
-      [0, 21200, true],
-      [1, 21201, true],
+      [0, rtcBase, true],
+      [1, rtcBase + 1, true],
     ]);
 
     // Kill one worker's process: the pool replaces it on the same port and /healthz reports it.
@@ -35,7 +36,7 @@ describe('server process', () => {
       const body = r.body as Health;
       return r.status === 200 && body.workers[1]!.pid !== victim.pid ? body : undefined;
     }, 10_000, 'a replacement worker in /healthz');
-    expect(healed.workers[1]).toMatchObject({ index: 1, port: 21201, alive: true });
+    expect(healed.workers[1]).toMatchObject({ index: 1, port: rtcBase + 1, alive: true });
     expect(healed.workers[0]!.pid).toBe(first.workers[0]!.pid);
     expect(server.output()).toContain('mediasoup worker died; starting a replacement');
 
@@ -49,11 +50,11 @@ describe('server process', () => {
   });
 
   it('logs structured JSON lines when stdout is not a terminal', async () => {
-    server = spawnServer({ ...env, SFU_WORKERS: '1' });
+    server = await spawnServer({ ...env, SFU_WORKERS: '1' });
     await waitFor(() => server!.output().includes('server listening'), 20_000, 'start-up');
     const line = server.output().split('\n').find((l) => l.includes('server listening'))!;
     const parsed = JSON.parse(line) as Record<string, unknown>;
-    expect(parsed).toMatchObject({ level: 30, msg: 'server listening', url: 'http://127.0.0.1:3310', workers: 1 });
+    expect(parsed).toMatchObject({ level: 30, msg: 'server listening', url: `http://127.0.0.1:${server.ports.http}`, workers: 1 });
   });
 
   it.each([
@@ -63,7 +64,7 @@ describe('server process', () => {
     [{ SFU_RTC_LISTEN_IP: '300.1.1.1' }, 'SFU_RTC_LISTEN_IP="300.1.1.1": expected an IPv4 or IPv6 address'],
     [{ SFU_TLS_CERT: '/missing.pem', SFU_TLS_KEY: '/missing.key' }, 'SFU_TLS_CERT="/missing.pem": file not found'],
   ])('exits 1 on a bad environment value %o, naming it', async (bad, message) => {
-    server = spawnServer({ ...env, ...bad });
+    server = await spawnServer({ ...env, ...bad });
     const exit = await server.exited;
     expect(exit.code).toBe(1);
     expect(server.output()).toContain(message);
@@ -71,11 +72,12 @@ describe('server process', () => {
   });
 
   it('exits 1 with a clear message when the HTTP port is taken', async () => {
-    server = spawnServer({ ...env, SFU_WORKERS: '1' });
+    server = await spawnServer({ ...env, SFU_WORKERS: '1' });
     await waitFor(async () => (await getJson(`${server!.url}/healthz`)).status === 200, 20_000, 'first server');
-    const second = spawnServer({ ...env, SFU_WORKERS: '1', SFU_RTC_BASE_PORT: '21300' });
+    // The same HTTP port; every other port its own.
+    const second = await spawnServer({ ...env, SFU_WORKERS: '1', SFU_HTTP_PORT: String(server.ports.http) });
     const exit = await second.exited;
     expect(exit.code).toBe(1);
-    expect(second.output()).toContain('cannot listen on 127.0.0.1:3310');
+    expect(second.output()).toContain(`cannot listen on 127.0.0.1:${server.ports.http}`);
   });
 });

@@ -4,10 +4,9 @@ import { WsClient } from '../helpers/wsClient.js';
 
 describe('graceful shutdown', () => {
   it('tells joined peers the server is going away (1001) and takes no new joins while closing', async () => {
-    const port = 3399;
-    const server = await startTestServer({ SFU_HTTP_PORT: String(port), SFU_RTC_BASE_PORT: '23100' });
+    const server = await startTestServer();
     const token = await server.tokens.sign({ room: 'bye', sub: 'u', name: 'u', role: 'student' }, 600);
-    const url = `ws://127.0.0.1:${port}/ws?token=${token}`;
+    const url = `${server.wsUrl}?token=${token}`;
     const peer = await WsClient.connect(url);
     await peer.ok('join');
     const closing = server.close();

@@ -1,11 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mediaCodecs } from '../../server/media/codecs.js';
 import { WorkerPool, type PoolWorker } from '../../server/media/workerPool.js';
 import { testLogger } from '../helpers/logger.js';
+import { allocateServerPorts, type ServerPorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/serverProcess.js';
 
-const basePort = 21000;
+let ports: ServerPorts;
+let basePort: number;
 let pool: WorkerPool | undefined;
+
+beforeAll(async () => {
+  ports = await allocateServerPorts(3);
+  basePort = ports.rtcBase;
+});
 
 afterEach(async () => {
   await pool?.close();
@@ -13,7 +20,7 @@ afterEach(async () => {
 });
 
 function start(count: number): Promise<WorkerPool> {
-  return WorkerPool.start({ count, listenIp: '127.0.0.1', basePort, internalPorts: [47000, 47999], logLevel: 'warn', loadSampleMs: 200, logger: testLogger });
+  return WorkerPool.start({ count, listenIp: '127.0.0.1', basePort, internalPorts: ports.internal, logLevel: 'warn', loadSampleMs: 200, logger: testLogger });
 }
 
 async function listenPorts(w: PoolWorker): Promise<{ udp: number[]; tcp: number[] }> {
@@ -88,6 +95,6 @@ describe('worker pool', () => {
 
   it('fails to start with a clear error when the port is taken', async () => {
     pool = await start(1);
-    await expect(start(1)).rejects.toThrow(/cannot listen on 127\.0\.0\.1 UDP\/TCP port 21000.*SFU_RTC_BASE_PORT/);
+    await expect(start(1)).rejects.toThrow(new RegExp(`cannot listen on 127\\.0\\.0\\.1 UDP/TCP port ${basePort}.*SFU_RTC_BASE_PORT`));
   });
 });
