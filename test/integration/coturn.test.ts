@@ -59,7 +59,7 @@ describe('coturn with the production configuration (real turnserver, the tests\'
     return { username, password: credential };
   };
   beforeAll(async () => {
-    const allocated = await withServerPorts({ SFU_TURN_SECRET: secret, SFU_RTC_LISTEN_IP: sfuIp, SFU_ANNOUNCED_ADDRESS: '198.51.100.7' }, 1);
+    const allocated = await withServerPorts({ SFU_WORKERS: '1', SFU_TURN_SECRET: secret, SFU_RTC_LISTEN_IP: sfuIp, SFU_ANNOUNCED_ADDRESS: '198.51.100.7' }, 1);
     port = allocated.ports.turn;
     config = loadConfig(allocated.env);
     coturn = await startCoturn(config, testLogger);
@@ -159,7 +159,7 @@ describe('coturn relaying from an IPv6 address', () => {
   };
   beforeAll(async () => {
     const allocated = await withServerPorts(
-      { SFU_TURN_SECRET: secret, SFU_TURN_LISTEN_IP: '::1', SFU_RTC_LISTEN_IP: '::', SFU_ANNOUNCED_ADDRESS: '2001:db8::7' },
+      { SFU_WORKERS: '1', SFU_TURN_SECRET: secret, SFU_TURN_LISTEN_IP: '::1', SFU_RTC_LISTEN_IP: '::', SFU_ANNOUNCED_ADDRESS: '2001:db8::7' },
       1,
     );
     port6 = allocated.ports.turn;
