@@ -318,7 +318,7 @@ export const closeCodes = {
   unauthorized: 4001,
   /** No join within the join timeout. */
   joinTimeout: 4002,
-  /** The peer left, was removed, or a newer connection resumed its session. */
+  /** The same user joined the room again on another connection, or a newer connection resumed this session. */
   replaced: 4003,
   /** Server shutting down or room rebuilt: reconnect. */
   goingAway: 1001,

@@ -85,7 +85,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
         config,
         rooms,
         snapshot: () => ({
-          peers: rooms.all().reduce((n, r) => n + r.peers.size, 0),
+          peers: rooms.peerCount(),
           workerCpu: pool.workers.map((w) => w.load.cpu),
           rooms: rooms.all().filter((r) => !r.closed).map((r) => roomSummary(r, recordings)),
         }),
@@ -115,6 +115,8 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     maxMessageBytes: config.signaling.maxMessageBytes,
     heartbeatMs: config.signaling.heartbeatMs,
     allowedOrigins: config.signaling.allowedOrigins,
+    maxConnectionsPerIp: config.signaling.maxConnectionsPerIp,
+    trustedProxies: config.signaling.trustedProxies,
     rateLimitPerSec: config.signaling.rateLimitPerSec,
     rateLimitBurst: config.signaling.rateLimitBurst,
     joinTimeoutMs: config.signaling.joinTimeoutMs,

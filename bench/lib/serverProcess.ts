@@ -45,6 +45,9 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       // A benchmark room holds far more peers than a class, and its clients request fast.
       SFU_ROOM_MAX_PEERS: '10000',
       SFU_ROOM_MAX_PUBLISHERS: '10000',
+      // Every synthetic participant comes from 127.0.0.1, thousands of them.
+      SFU_MAX_PEERS: '1000000',
+      SFU_MAX_CONNECTIONS_PER_IP: '0',
       SFU_RATE_LIMIT_PER_SEC: '100000',
       SFU_RATE_LIMIT_BURST: '100000',
       SFU_JOIN_TIMEOUT_MS: '60000',

@@ -298,6 +298,7 @@ async function join(roomId: string, name: string, role: string, publish: boolean
   });
   room.on('removed', (r) => resetPage(`You were removed from the class: ${r.reason}. You may rejoin in ${r.banSeconds} s.`));
   room.on('classEnded', ({ reason }) => resetPage(`The class has ended (${reason}).`));
+  room.on('replaced', () => resetPage('You joined this class again from another tab or device; it continues there.'));
   room.on('trackPaused', (t) => setPaused(t, true));
   room.on('trackResumed', (t) => setPaused(t, false));
   room.on('activeSpeaker', (peerId) => {

@@ -53,7 +53,7 @@ export class Session {
       this.leaving = true;
       this.emit('classEnded', { reason });
     });
-    socket.on('close', ({ code }) => this.onSocketClosed(code));
+    socket.on('close', ({ code, reason }) => this.onSocketClosed(code, reason));
     // Closing the tab: say goodbye at once, so that the others do not wait out the resume grace.
     globalThis.addEventListener?.('pagehide', () => {
       if (this.resumable && this.socket.connected) {
@@ -143,12 +143,13 @@ export class Session {
 
   // ---- Reconnecting --------------------------------------------------------------------------
 
-  private onSocketClosed(code: number): void {
+  private onSocketClosed(code: number, reason: string): void {
     if (this.reconnecting || this.joining) return;
     if (code === closeCodes.unauthorized || code === closeCodes.replaced || code === closeCodes.removed || code === closeCodes.classEnded) {
       // Retrying cannot help: the token is bad, this session continues in another tab, or the
       // teacher removed us or ended the class.
       this.stopForGood();
+      if (code === closeCodes.replaced && !this.leaving) this.emit('replaced', { reason });
       return;
     }
     if (this.leaving) return;

@@ -72,6 +72,8 @@ export type ClassroomEvents = {
   removed: [{ reason: string; banSeconds: number }];
   /** The teacher ended the class; no reconnecting. */
   classEnded: [{ reason: string }];
+  /** The same user joined this class again (another tab or device), which took over; no reconnecting. */
+  replaced: [{ reason: string }];
   /** The room's recording started, stopped, or failed (with the reason). */
   recording: [{ state: 'started' | 'stopped' | 'failed'; recordingId: string; reason?: string }];
   /** One of our own producers was closed by the server. */

@@ -70,10 +70,22 @@ export const settingsSchema = z.object({
     resumeGraceMs: setting(int(0, 600_000), { env: 'SFU_RESUME_GRACE_MS', default: 30_000 }),
     rateLimitPerSec: setting(int(1, 100_000), { env: 'SFU_RATE_LIMIT_PER_SEC', default: 50 }),
     rateLimitBurst: setting(int(1, 100_000), { env: 'SFU_RATE_LIMIT_BURST', default: 100 }),
+    /**
+     * Open WebSockets per client address (0: no limit). Generous: a whole school often shares one
+     * NAT address, and behind a reverse proxy every client has the proxy's (see trustedProxies).
+     */
+    maxConnectionsPerIp: setting(int(0, 1_000_000), { env: 'SFU_MAX_CONNECTIONS_PER_IP', default: 500, note: '(0: no limit)' }),
+    /** Reverse proxies whose X-Forwarded-For names the client's address (for the limit above). */
+    trustedProxies: setting(z.array(ip), { env: 'SFU_TRUSTED_PROXIES', default: [], allowed: 'comma-separated IPv4 or IPv6 addresses of your reverse proxies' }),
   }),
   rooms: z.object({
     /** Participants per room; teachers are let in beyond it. */
     maxPeers: setting(int(1, 10_000), { env: 'SFU_ROOM_MAX_PEERS', default: 100 }),
+    /**
+     * Participants on this node, all rooms together, teachers included (a teacher passes a room's
+     * limits, not this one). 5,000 idle peers took ~180 MiB (BENCHMARKS.md); raise it on a big server.
+     */
+    nodeMaxPeers: setting(int(1, 1_000_000), { env: 'SFU_MAX_PEERS', default: 5000 }),
     /** Peers publishing at least one source per room; teachers are let publish beyond it. */
     maxPublishers: setting(int(1, 10_000), { env: 'SFU_ROOM_MAX_PUBLISHERS', default: 50 }),
     /**

@@ -4,7 +4,7 @@ import type { types } from 'mediasoup';
 import { closeCodes, type Direction, type MediaKind, type NotificationData, type NotificationMethod, type RoomPolicy, type Source } from '../../protocol/schema.js';
 import type { TokenClaims } from '../auth/tokens.js';
 import type { Config } from '../config/schema.js';
-import { badRequest, conflict, forbidden, notFound, roomFull } from '../errors.js';
+import { badRequest, conflict, forbidden, notFound, roomFull, unavailable } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { PoolWorker } from '../media/workerPool.js';
 import { RateLimiter } from '../util/rateLimiter.js';
@@ -22,6 +22,8 @@ export interface RoomOptions {
   /** Users removed by a teacher (shared by all rooms of the registry). */
   bans: BanList;
   resumeGraceMs: number;
+  /** Peers in every room of this process, for the node-wide limit (limits.nodeMaxPeers). */
+  peersOnNode: () => number;
   logger: Logger;
   /** A transport's DTLS failed ('dtls') or its ICE got disconnected ('ice'), for metrics. */
   onTransportFailure?: (kind: 'dtls' | 'ice') => void;
@@ -116,8 +118,11 @@ export class Room {
   // ---- Membership ----------------------------------------------------------------------------
 
   /**
-   * A new participant. Teachers get in past the lock and the size limit: a class must not lock out
-   * its own teacher.
+   * A new participant. Teachers get in past the lock and the room's size limit: a class must not
+   * lock out its own teacher. Nobody gets past the node's limit. A user has one peer per room: a
+   * new join replaces the user's earlier session (another tab or device taking over), so one token
+   * cannot fill a room. Synchronous from the checks to the insertion, so concurrent joins of one
+   * user cannot both get in.
    */
   addPeer(claims: TokenClaims, sink: PeerSink): Peer {
     if (this.closed) throw conflict('room is closing; join again');
@@ -126,7 +131,15 @@ export class Room {
     const teacher = claims.role === 'teacher';
     if (this.policy.locked && !teacher) throw forbidden('the class is locked: no new participants');
     const l = this.opts.limits;
-    if (this.peers.size >= l.maxPeers && !teacher) throw roomFull(`room ${this.id} is full (${l.maxPeers} participants)`);
+    const earlier = [...this.peers.values()].filter((p) => p.userId === claims.sub);
+    if (this.peers.size - earlier.length >= l.maxPeers && !teacher) throw roomFull(`room ${this.id} is full (${l.maxPeers} participants)`);
+    if (this.opts.peersOnNode() - earlier.length >= l.nodeMaxPeers) {
+      throw unavailable(`this server is full (${l.nodeMaxPeers} participants in all its classes, SFU_MAX_PEERS); try again later`);
+    }
+    for (const old of earlier) {
+      old.sink?.close(closeCodes.replaced, 'replaced: the same user joined this class on another connection');
+      this.drop(old, 'replaced by a new join of the same user');
+    }
     const peer = new Peer(randomUUID(), randomBytes(24).toString('base64url'), claims, sink, new RateLimiter(l.chatRatePerSec, l.chatBurst));
     this.broadcast('peerJoined', { peer: peer.info() });
     this.peers.set(peer.id, peer);
@@ -156,7 +169,12 @@ export class Room {
   }
 
   removePeer(peer: Peer, reason: string): void {
-    if (!this.peers.delete(peer.id)) return;
+    if (this.drop(peer, reason) && this.peers.size === 0) this.close('empty');
+  }
+
+  /** Removes a peer, leaving the room open even when it was the last (it is being replaced). */
+  private drop(peer: Peer, reason: string): boolean {
+    if (!this.peers.delete(peer.id)) return false;
     peer.close();
     this.placement.leave(peer);
     this.log.info({ peer: peer.id, reason }, 'peer left');
@@ -165,7 +183,7 @@ export class Room {
       this.activeSpeaker = null;
       this.broadcast('activeSpeaker', { peerId: null });
     }
-    if (this.peers.size === 0) this.close('empty');
+    return true;
   }
 
   /** `ended`: the teacher ended the class, and clients should not come back. */
@@ -230,9 +248,12 @@ export class Room {
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { direction },
     });
-    if (peer.closed) {
+    // Re-checked after the wait: the peer may have left, or its previous socket (a resumed
+    // session) may have added one meanwhile.
+    const now = [...peer.transports.values()].filter((t) => t.appData.direction === direction).length;
+    if (peer.closed || now >= maxTransportsPerDirection) {
       transport.close();
-      throw notFound('peer left');
+      throw peer.closed ? notFound('peer left') : conflict(`already ${now} ${direction} transports; close one first (closeTransport)`);
     }
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => peer.transports.delete(transport.id));
@@ -283,6 +304,15 @@ export class Room {
       paused: (req.paused ?? false) || muteMic,
       appData: { peerId: peer.id, source: req.source },
     });
+    // The peer left (or was replaced) while the worker created it: its transport closed before
+    // the producer existed here, so nothing else would release it. Or a request of the peer's
+    // previous socket (a resumed session) published the same source meanwhile.
+    const duplicate = peer.producerBySource(req.source);
+    if (peer.closed || transport.closed || duplicate) {
+      producer.close();
+      if (duplicate) throw conflict(`already publishing ${req.source} (producer ${duplicate.id})`);
+      throw notFound(peer.closed ? 'peer left' : `transport ${transport.id} closed`);
+    }
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
     // Piped at once to every other router of the room, so that its consumers there need not wait.

@@ -15,7 +15,7 @@ export class RoomRegistry {
 
   constructor(
     private readonly pool: WorkerPool,
-    private readonly opts: Omit<RoomOptions, 'onClose' | 'bans' | 'chooseWorker'>,
+    private readonly opts: Omit<RoomOptions, 'onClose' | 'bans' | 'chooseWorker' | 'peersOnNode'>,
     private readonly log: Logger,
   ) {
     pool.on('workerDied', ({ index }) => {
@@ -37,6 +37,13 @@ export class RoomRegistry {
     return [...this.rooms.values()];
   }
 
+  /** Peers in every room, those awaiting a resume included. */
+  peerCount(): number {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.peers.size;
+    return n;
+  }
+
   /** One Room per id even when several peers join at once. */
   async getOrCreate(id: string): Promise<Room> {
     const existing = this.rooms.get(id);
@@ -47,6 +54,7 @@ export class RoomRegistry {
         ...this.opts,
         bans: this.bans,
         chooseWorker: (exclude) => this.pool.leastLoadedExcept(exclude),
+        peersOnNode: () => this.peerCount(),
         onClose: (room) => {
           if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
         },

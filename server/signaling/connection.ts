@@ -99,6 +99,8 @@ export class Connection {
   }
 
   private onFrame(raw: RawData, isBinary: boolean): void {
+    // Closing (replaced, removed, timed out...): a client that ignores the close frame gets no more.
+    if (this.ws.readyState !== this.ws.OPEN) return;
     let parsed: unknown;
     try {
       if (isBinary) throw new Error('binary frame');

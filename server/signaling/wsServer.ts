@@ -5,6 +5,7 @@ import { closeCodes } from '../../protocol/schema.js';
 import { isParticipant, type TokenClaims, type TokenService } from '../auth/tokens.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { AddressLimit, clientAddress } from './addressLimit.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
 export interface SignalingOptions extends Omit<ConnectionOptions, 'logger'> {
@@ -12,6 +13,9 @@ export interface SignalingOptions extends Omit<ConnectionOptions, 'logger'> {
   maxMessageBytes: number;
   heartbeatMs: number;
   allowedOrigins: string[];
+  /** Open sockets per client address (0: no limit), and the proxies whose X-Forwarded-For counts. */
+  maxConnectionsPerIp: number;
+  trustedProxies: string[];
   /** Cluster mode: the Origins of the other live nodes (a page served by one opens sockets to another). */
   clusterOrigins?: (() => string[]) | undefined;
   logger: Logger;
@@ -47,12 +51,21 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
   const connections = new Set<Connection>();
   const missedPongs = new WeakMap<WebSocket, number>();
   let accepting = true;
+  const perAddress = new AddressLimit(opts.maxConnectionsPerIp);
+  const trustedProxies = new Set(opts.trustedProxies);
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
       if (!accepting) return refuse(socket, 503, 'Service Unavailable');
+      // Before the token check, which is the costly part (and answers on an upgraded socket).
+      const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies);
+      const admitted = perAddress.admit(address, socket);
+      if (admitted !== 'ok') {
+        if (admitted === 'first-refusal') log.warn({ address, max: opts.maxConnectionsPerIp }, 'WebSocket refused: too many connections from one address (SFU_MAX_CONNECTIONS_PER_IP)');
+        return refuse(socket, 429, 'Too Many Requests');
+      }
       const allowed = opts.clusterOrigins ? [...opts.allowedOrigins, ...opts.clusterOrigins()] : opts.allowedOrigins;
       if (!originAllowed(req.headers.origin, req.headers.host, allowed)) {
         log.warn({ origin: req.headers.origin }, 'WebSocket refused: origin not allowed');

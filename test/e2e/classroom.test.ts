@@ -4,6 +4,7 @@ import { launchChromium } from '../helpers/browser.js';
 import { expectFlowing, openClassPage, peerIdOf, peerLeftSeen, videoSamples, waitForVideosOf } from '../helpers/classPage.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { WsClient } from '../helpers/wsClient.js';
 
 // Three real Chromium participants on the demo page, through the real server and worker.
 let server: TestServer;
@@ -89,5 +90,20 @@ describe('a class in real Chromium', () => {
     expect([...room.peers.keys()]).toEqual([ids[0]]);
     const dump = await room.router.dump();
     expect(dump.transportIds.sort()).toEqual(owned(ids[0]!).transports.sort());
+  });
+
+  it('the same user joining again elsewhere takes over: the page says so and does not come back', async () => {
+    const [a] = pages;
+    const room = server.rooms.get('trio')!;
+    const user = room.peers.get(ids[0]!)!.userId;
+    const elsewhere = await WsClient.connect(`${server.wsUrl}?token=${await server.tokens.sign({ room: 'trio', sub: user, name: 'Ada', role: 'student' }, 600)}`);
+    const { peerId } = await elsewhere.ok<{ peerId: string }>('join');
+    await a!.waitForFunction(() => window.classroom!.state === 'disconnected', undefined, { timeout: 5000 });
+    expect(await a!.textContent('#notice')).toContain('another tab or device');
+    // No reconnecting: after a while the newer session is still the only one.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect([...room.peers.keys()]).toEqual([peerId]);
+    expect(await a!.evaluate(() => window.classroom!.state)).toBe('disconnected');
+    elsewhere.close();
   });
 });

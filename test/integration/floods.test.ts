@@ -15,6 +15,8 @@ beforeAll(async () => {
     SFU_HTTP_HEADERS_TIMEOUT_MS: '1000',
     SFU_RATE_LIMIT_PER_SEC: '50',
     SFU_RATE_LIMIT_BURST: '100',
+    // All from 127.0.0.1: the per-address limit is tested in peerLimits.test.ts.
+    SFU_MAX_CONNECTIONS_PER_IP: '0',
   });
   port = server.ports.http;
 });

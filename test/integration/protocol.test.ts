@@ -85,9 +85,10 @@ describe('authentication and transport-level rules', () => {
 
   it('drops a socket that stops answering pings, and keeps one that answers', async () => {
     const hb = await startTestServer({ SFU_HEARTBEAT_MS: '1000' });
-    const t = await hb.tokens.sign({ room: 'hb', sub: 'u', name: 'u', role: 'student' }, 600);
-    const silent = await WsClient.connect(`${hb.wsUrl}?token=${t}`, {}, { autoPong: false });
-    const alive = await WsClient.connect(`${hb.wsUrl}?token=${t}`);
+    // Two users: a second join of one user would replace the first (4003).
+    const t = (user: string) => hb.tokens.sign({ room: 'hb', sub: user, name: user, role: 'student' }, 600);
+    const silent = await WsClient.connect(`${hb.wsUrl}?token=${await t('silent')}`, {}, { autoPong: false });
+    const alive = await WsClient.connect(`${hb.wsUrl}?token=${await t('alive')}`);
     await silent.ok('join');
     await alive.ok('join');
     const closed = await silent.closed;
