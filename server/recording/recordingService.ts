@@ -36,11 +36,11 @@ export interface Starter {
  */
 export class RecordingService {
   private readonly active = new Map<string, Recording>();
-  /** Stops a recording following its room's events. */
+  /** Stops a recording following its room's new producers. */
   private readonly unfollow = new Map<Recording, () => void>();
   /** This process's recordings, including failed ones that never reached the disk. */
   private readonly known = new Map<string, Recording>();
-  /** Rooms whose session end is followed (to note the session's teachers in its recordings). */
+  /** Rooms whose session end is followed (see followSession). */
   private readonly sessionsFollowed = new WeakSet<Room>();
   private readonly ports: PortPairs;
   private readonly ffmpegSlots: Slots;
@@ -122,14 +122,8 @@ export class RecordingService {
     // Recordings consume on the room's first router: the producer is piped there first.
     const onProducer = ({ peer, producer }: RoomEvents['newproducer'][0]) =>
       void room.pipeToFirstRouter(peer, producer).then((ok) => ok && recording.addProducer(peer, producer));
-    // The files are finalized even though the router goes: ffmpeg is told to finish, not killed.
-    const onClose = () => void recording.stop();
     room.observer.on('newproducer', onProducer);
-    room.observer.on('close', onClose);
-    this.unfollow.set(recording, () => {
-      room.observer.off('newproducer', onProducer);
-      room.observer.off('close', onClose);
-    });
+    this.unfollow.set(recording, () => room.observer.off('newproducer', onProducer));
     try {
       recording.open(room.peers.values());
     } catch (err) {
@@ -176,13 +170,17 @@ export class RecordingService {
   }
 
   /**
-   * When the room's session ends, its teachers (also those who joined after a recording ended)
-   * are noted in its recordings: they keep reading them once the room id serves another class.
+   * One listener per room that has recorded, for the end of its session: its recording is
+   * finalized (ffmpeg is told to finish, not killed, though the router goes), and its teachers
+   * (also those who joined after a recording ended) are noted in its recordings, so that they keep
+   * reading them once the room id serves another class.
    */
   private followSession(room: Room): void {
     if (this.sessionsFollowed.has(room)) return;
     this.sessionsFollowed.add(room);
     room.observer.once('close', () => {
+      const recording = this.active.get(room.id);
+      if (recording?.meta.sessionId === room.sessionId) void recording.stop();
       for (const r of this.known.values()) if (r.meta.sessionId === room.sessionId) r.noteTeachers(room.teachers);
     });
   }

@@ -82,6 +82,9 @@ describe('recordings belong to the class session that made them', () => {
     const mondayFile = server.recordings.get(monday).files[0]!.name;
     // No media flows from a protocol-only peer, so ffmpeg wrote no file: put bytes where it goes.
     fs.writeFileSync(path.join(dir, monday, mondayFile), 'monday');
+    // A co-teacher comes in after the recording ended, and leaves before the class does.
+    const dave = await joinFully('class-1', 'dave', 'teacher');
+    await dave.c.request('leave', {});
     await alice.c.request('leave', {});
     await waitFor(() => server.rooms.get('class-1') === undefined, 5000, 'Monday’s class closed');
 
@@ -107,6 +110,9 @@ describe('recordings belong to the class session that made them', () => {
     const download = await fetch(`${server.url}/api/recordings/${monday}/files/${mondayFile}`, { headers: { authorization: `Bearer ${aliceToken}` } });
     expect(download.status).toBe(200);
     expect(await download.text()).toBe('monday');
+    // So did Dave, who joined it after the recording: noted when the class ended, also on disk.
+    expect((await api('GET', `/api/recordings/${monday}`, await token({ room: 'class-1', sub: 'dave' }))).status).toBe(200);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, monday, 'recording.json'), 'utf8')).teachers.sort()).toEqual(['alice', 'dave']);
     // An admin reads every recording, and may not start or stop one.
     const adminToken = await admin();
     expect(ids(await api('GET', '/api/recordings?room=class-1', adminToken)).sort()).toEqual([monday, tuesdayId].sort());
