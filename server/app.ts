@@ -68,11 +68,14 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     },
     logger,
   );
-  const recordings = new RecordingService(rooms, {
+  const recordings = await RecordingService.open(rooms, {
     dir: config.recording.dir,
     ffmpegBin: config.recording.ffmpegPath,
     portMin: config.recording.minPort,
     portMax: config.recording.maxPort,
+    maxFfmpeg: config.recording.maxFfmpeg,
+    maxSessionsPerPeer: config.recording.maxSessionsPerPeer,
+    minFreeMb: config.recording.minFreeMb,
     logger,
   });
   const quality = new QualityMonitor(rooms, config.quality, logger);

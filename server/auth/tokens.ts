@@ -8,12 +8,15 @@ import { describeIssues } from '../util/issues.js';
 /**
  * What an access token grants: one room, as one user, in one role. `admin` is not a role in a
  * room: it reads every room through the HTTP API and cannot join (its `room` is not used).
+ * `owner` (optional: a tenant, school or course your platform names) is stamped on the recordings
+ * the token starts, and only a token with the same `owner` reads them.
  */
 export const tokenClaims = z.object({
   room: z.string().min(1).max(128).regex(/^[\w.-]+$/, 'letters, digits, _ . -'),
   sub: z.string().min(1).max(128),
   name: z.string().min(1).max(64),
   role: z.enum([...roles, 'admin']),
+  owner: z.string().min(1).max(128).optional(),
 });
 export type AccessClaims = z.infer<typeof tokenClaims>;
 /** The claims of a participant: a role in the room. */

@@ -130,6 +130,12 @@ export const settingsSchema = z.object({
     /** Local UDP ports ffmpeg listens on for the RTP it records (a pair per stream). */
     minPort: setting(port, { env: 'SFU_RECORDING_MIN_PORT', default: 46000 }),
     maxPort: setting(port, { env: 'SFU_RECORDING_MAX_PORT', default: 46999 }),
+    /** ffmpeg processes at once over every recording (one per participant's file being written). */
+    maxFfmpeg: setting(int(1, 10_000), { env: 'SFU_RECORDING_MAX_FFMPEG', default: 200 }),
+    /** Files one participant may get in one recording: re-publishing in a loop cannot start ffmpeg after ffmpeg. */
+    maxSessionsPerPeer: setting(int(1, 1000), { env: 'SFU_RECORDING_MAX_SESSIONS_PER_PEER', default: 20 }),
+    /** A recording is refused (`unavailable`) when the recordings folder's disk has less free space. */
+    minFreeMb: setting(int(0, 100_000_000), { env: 'SFU_RECORDING_MIN_FREE_MB', default: 1024 }),
   }),
   turn: z.object({
     /** Shared with coturn (use-auth-secret). Unset: no TURN servers are handed out. Never sent, never logged. */

@@ -65,8 +65,14 @@ export function createHttpApp({ pool, tokens, recordings, rooms, quality, metric
     res.json({ token });
   });
 
-  // Cluster: a teacher's recordings requests go to the node its class lives on (the files are there).
-  if (cluster) app.use('/api/recordings', forwardToOrigin(cluster, rooms, async (req) => (await bearerClaims(tokens, req)).room));
+  // Cluster: a teacher's recordings requests go to the node its class lives on (the files are
+  // there); an admin reads the node it asks (its token names no class).
+  if (cluster) {
+    app.use('/api/recordings', forwardToOrigin(cluster, rooms, async (req) => {
+      const claims = await bearerClaims(tokens, req);
+      return claims.role === 'admin' ? undefined : claims.room;
+    }));
+  }
   app.use('/api/recordings', recordingsApi(tokens, recordings));
   app.use('/api/rooms', roomsApi(tokens, rooms, { recordings, quality }, cluster));
   if (cluster) app.use('/api/nodes', nodesApi(tokens, cluster));

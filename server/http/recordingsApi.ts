@@ -2,59 +2,80 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import type { AccessClaims, TokenService } from '../auth/tokens.js';
 import { AppError, badRequest, forbidden } from '../errors.js';
+import { denial } from '../recording/access.js';
+import type { RecordingMeta } from '../recording/recording.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import { describeIssues } from '../util/issues.js';
 import { bearerClaims, route, sendError } from './apiHelpers.js';
 
 const startBody = z.strictObject({ room: z.string().min(1).max(128) });
+/** A page is bounded: a teacher or an admin pages on with `cursor` (the previous answer's `nextCursor`). */
+export const maxPage = 200;
+const defaultPage = 50;
+const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(maxPage).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  /** Admin only: one room's recordings (a teacher's are always of its own room). */
+  room: z.string().min(1).max(128).optional(),
+});
 
 /**
- * REST control of recordings, for a teacher's token (Authorization: Bearer <JWT>), limited to the
- * token's own room: start, stop, list with metadata, read one, download a file.
+ * REST control of recordings (Authorization: Bearer <JWT>). A teacher's token starts and stops
+ * its own room's recording, and lists, reads and downloads the recordings it may read (see
+ * recording/access.ts: its class sessions, its owner); an admin token reads every recording.
  */
 export function recordingsApi(tokens: TokenService, recordings: RecordingService): Router {
   const router = express.Router();
-  const teacher = async (req: Request): Promise<AccessClaims> => {
+  const reader = async (req: Request): Promise<AccessClaims> => {
     const claims = await bearerClaims(tokens, req);
-    if (claims.role !== 'teacher') throw forbidden('only a teacher manages recordings');
+    if (claims.role !== 'teacher' && claims.role !== 'admin') throw forbidden('only a teacher manages recordings');
     return claims;
   };
-  const ownRoom = (claims: AccessClaims, room: string) => {
-    if (claims.room !== room) throw forbidden(`your token is for room ${claims.room}, not ${room}`);
+  const teacher = async (req: Request): Promise<AccessClaims> => {
+    const claims = await reader(req);
+    if (claims.role !== 'teacher') throw forbidden('only a teacher starts and stops recordings');
+    return claims;
+  };
+  const readable = (claims: AccessClaims, meta: RecordingMeta): RecordingMeta => {
+    const why = denial(claims, meta, recordings.openSessionOf(meta.room));
+    if (why) throw forbidden(why);
+    return meta;
   };
 
   router.get('/', route(async (req, res) => {
-    const claims = await teacher(req);
-    res.json({ recordings: recordings.list(claims.room) });
+    const claims = await reader(req);
+    const query = listQuery.safeParse(req.query);
+    if (!query.success) throw badRequest(describeIssues(query.error, '(query)'));
+    const { limit = defaultPage, cursor, room } = query.data;
+    if (room !== undefined && claims.role !== 'admin') throw forbidden('only an admin lists by room; a teacher lists its own');
+    const open = recordings.openSessionOf(claims.room);
+    const keep = claims.role === 'admin' ? (m: RecordingMeta) => room === undefined || m.room === room : (m: RecordingMeta) => denial(claims, m, open) === undefined;
+    res.json(recordings.page(keep, limit, cursor));
   }));
 
   router.post('/', express.json({ limit: '4kb' }), route(async (req, res) => {
     const claims = await teacher(req);
     const body = startBody.safeParse(req.body);
     if (!body.success) throw badRequest(describeIssues(body.error, '(body)'));
-    ownRoom(claims, body.data.room);
-    res.status(201).json({ recording: recordings.start(body.data.room) });
+    if (claims.room !== body.data.room) throw forbidden(`your token is for room ${claims.room}, not ${body.data.room}`);
+    res.status(201).json({ recording: recordings.start(body.data.room, claims) });
   }));
 
   router.get('/:id', route(async (req, res) => {
-    const claims = await teacher(req);
-    const meta = recordings.get(String(req.params.id));
-    ownRoom(claims, meta.room);
-    res.json({ recording: meta });
+    const claims = await reader(req);
+    res.json({ recording: readable(claims, recordings.get(String(req.params.id))) });
   }));
 
   router.post('/:id/stop', route(async (req, res) => {
     const claims = await teacher(req);
-    const meta = recordings.get(String(req.params.id));
-    ownRoom(claims, meta.room);
+    const meta = readable(claims, recordings.get(String(req.params.id)));
     if (meta.state !== 'recording') throw new AppError('conflict', `recording is already ${meta.state}`);
     res.json({ recording: await recordings.stop(meta.room) });
   }));
 
   router.get('/:id/files/:name', route(async (req, res) => {
-    const claims = await teacher(req);
-    const meta = recordings.get(String(req.params.id));
-    ownRoom(claims, meta.room);
+    const claims = await reader(req);
+    const meta = readable(claims, recordings.get(String(req.params.id)));
     const file = recordings.filePath(meta.id, String(req.params.name));
     await new Promise<void>((resolve, reject) => res.download(file, String(req.params.name), (err) => (err ? reject(err) : resolve())));
   }));

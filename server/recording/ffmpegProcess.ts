@@ -13,6 +13,11 @@ export interface FfmpegOptions {
   readyTimeoutMs: number;
 }
 
+/** ffmpeg cannot be run at all (missing, not executable): every session would fail alike. */
+export class FfmpegUnavailable extends Error {
+  override name = 'FfmpegUnavailable';
+}
+
 /**
  * One ffmpeg copying RTP into a file without re-encoding. `ready` resolves once ffmpeg has bound
  * every UDP port of its SDP (read from the kernel's socket table, /proc/net/udp), so the caller can
@@ -68,7 +73,7 @@ export class FfmpegProcess extends EventEmitter<{ exit: [{ code: number | null; 
     this.child.once('error', (err) => {
       clearInterval(poll);
       this.log = `cannot run ${opts.bin}: ${err.message}`;
-      failReady(new Error(`cannot run ${opts.bin}: ${err.message}`));
+      failReady(new FfmpegUnavailable(`cannot run ${opts.bin}: ${err.message}`));
       this.emit('exit', { code: null, signal: null });
     });
     // 'close', not 'exit': by then stderr has been read to its end, so the log is whole.
@@ -95,6 +100,14 @@ export class FfmpegProcess extends EventEmitter<{ exit: [{ code: number | null; 
   errorSummary(): string {
     const lines = this.log.split('\n').filter((l) => /error|failed|No space|Permission denied|Invalid/i.test(l));
     return (lines.slice(-3).join(' | ') || this.log.split('\n').slice(-3).join(' | ')).trim().slice(0, 500);
+  }
+
+  /** Ends an ffmpeg that has recorded nothing yet (its session gave up while starting): no file to finish. */
+  async abort(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null || this.child.pid === undefined) return;
+    this.stopping = true;
+    this.child.kill('SIGKILL');
+    await this.exited;
   }
 
   /**

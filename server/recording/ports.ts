@@ -29,6 +29,11 @@ export class PortPairs {
     throw new Error(`no free UDP port pair in ${this.min}-${this.max} for recording`);
   }
 
+  /** Pairs handed out and not released. */
+  get inUse(): number {
+    return this.used.size;
+  }
+
   release(port: number): void {
     this.used.delete(port);
   }

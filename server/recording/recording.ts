@@ -6,13 +6,21 @@ import type { Logger } from '../logging/logger.js';
 import type { ProducerData } from '../rooms/appData.js';
 import type { Peer } from '../rooms/peer.js';
 import type { PortPairs } from './ports.js';
-import { RecordingSession, type SessionFile } from './session.js';
+import { FfmpegUnavailable } from './ffmpegProcess.js';
+import type { Slots } from './limits.js';
+import { RecordingSession, SessionStopped, type SessionFile } from './session.js';
 
 export type RecordingState = 'recording' | 'stopped' | 'failed';
 
 export interface RecordingMeta {
   id: string;
   room: string;
+  /** The class session (the Room's sessionId) it was made in; absent in recordings made before sessions were kept. */
+  sessionId?: string;
+  /** The `owner` claim of the token that started it, if that token had one. */
+  owner?: string;
+  /** Users who taught that session: joined it as teachers, or started this recording. */
+  teachers?: string[];
   state: RecordingState;
   reason?: string;
   startedAt: string;
@@ -25,10 +33,17 @@ export interface RecordingMeta {
 
 export interface RecordingOptions {
   room: string;
+  sessionId: string;
+  owner: string | undefined;
+  teachers: Iterable<string>;
   router: types.Router;
   rootDir: string;
   ffmpegBin: string;
   ports: PortPairs;
+  /** ffmpeg processes of every recording of the process, at most SFU_RECORDING_MAX_FFMPEG. */
+  ffmpegSlots: Slots;
+  /** Files one participant (user) may get in this recording: bounds what re-publishing in a loop costs. */
+  maxSessionsPerUser: number;
   logger: Logger;
   /** State changes the room should hear about. */
   onEvent: (e: { type: 'started' | 'stopped' } | { type: 'failed'; reason: string }) => void;
@@ -41,18 +56,34 @@ const groupWindowMs = 1500;
  * A room's recording: a session (one ffmpeg, one file) per participant's camera + microphone, and
  * per screen share, including producers that appear while it runs. Its metadata is kept in
  * recording.json next to the files, so that recordings outlive the process.
+ *
+ * A session that cannot start fails alone (its file says why) and the others go on; one whose
+ * producers closed while it started is dropped. Only ffmpeg missing, or an ffmpeg dying mid-recording
+ * (killed, disk full), fails the whole recording.
  */
 export class Recording {
   readonly meta: RecordingMeta;
   readonly dir: string;
   private readonly sessions: RecordingSession[] = [];
   private readonly pending = new Map<string, { peer: Peer; producers: types.Producer<ProducerData>[]; timer: NodeJS.Timeout }>();
+  /** Sessions started per user, against maxSessionsPerUser. */
+  private readonly startsBy = new Map<string, number>();
   private readonly log: Logger;
 
   constructor(private readonly opts: RecordingOptions) {
     const id = randomUUID();
     this.dir = path.join(opts.rootDir, id);
-    this.meta = { id, room: opts.room, state: 'recording', startedAt: new Date().toISOString(), participants: [], files: [] };
+    this.meta = {
+      id,
+      room: opts.room,
+      sessionId: opts.sessionId,
+      ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
+      teachers: [...new Set(opts.teachers)],
+      state: 'recording',
+      startedAt: new Date().toISOString(),
+      participants: [],
+      files: [],
+    };
     this.log = opts.logger.child({ recording: id, room: opts.room });
   }
 
@@ -78,6 +109,14 @@ export class Recording {
     }
   }
 
+  /** More users who taught the recording's session (they keep reading it after the session ends). */
+  noteTeachers(users: Iterable<string>): void {
+    const all = new Set([...(this.meta.teachers ?? []), ...users]);
+    if (all.size === this.meta.teachers?.length) return;
+    this.meta.teachers = [...all];
+    this.save();
+  }
+
   /** A producer appeared during the recording: record it, grouped with its peer's others arriving now. */
   addProducer(peer: Peer, producer: types.Producer<ProducerData>): void {
     if (!this.active) return;
@@ -100,6 +139,16 @@ export class Recording {
 
   private async record(peer: Peer, producers: types.Producer<ProducerData>[]): Promise<void> {
     if (!this.active || producers.length === 0) return;
+    const started = this.startsBy.get(peer.userId) ?? 0;
+    if (started >= this.opts.maxSessionsPerUser) {
+      this.log.warn({ user: peer.userId, max: this.opts.maxSessionsPerUser }, 'participant has its most files in this recording (SFU_RECORDING_MAX_SESSIONS_PER_PEER); not recorded');
+      return;
+    }
+    if (!this.opts.ffmpegSlots.take()) {
+      this.log.warn({ user: peer.userId, max: this.opts.ffmpegSlots.max }, 'every ffmpeg slot is in use (SFU_RECORDING_MAX_FFMPEG); not recorded');
+      return;
+    }
+    this.startsBy.set(peer.userId, started + 1);
     if (!this.meta.participants.some((p) => p.peerId === peer.id)) {
       this.meta.participants.push({ peerId: peer.id, userId: peer.userId, name: peer.name });
     }
@@ -117,6 +166,7 @@ export class Recording {
       logger: this.log,
       onFailure: (reason) => void this.fail(reason),
       onIdle: () => void this.finishSession(session),
+      onReleased: () => this.opts.ffmpegSlots.release(),
     });
     this.sessions.push(session);
     this.meta.files.push(session.file);
@@ -124,7 +174,21 @@ export class Recording {
     try {
       await session.start();
     } catch (err) {
-      await this.fail(`could not start recording ${session.file.name}: ${(err as Error).message}`);
+      await session.stop();
+      if (err instanceof FfmpegUnavailable) return void (await this.fail(`could not start recording ${session.file.name}: ${err.message}`));
+      if (!this.active) return; // the recording ended meanwhile
+      const open = producers.filter((p) => !p.closed);
+      if (err instanceof SessionStopped || open.length < producers.length) {
+        // The participant closed (some of) these producers while the session started: it recorded
+        // nothing. What is still published gets a session of its own.
+        this.log.debug({ file: session.file.name, err: (err as Error).message }, 'recording session dropped: its producers closed while it started');
+        this.drop(session);
+        if (open.length > 0) void this.record(peer, open);
+        return;
+      }
+      session.file.error = `could not record: ${(err as Error).message}`;
+      this.log.warn({ file: session.file.name, err }, 'recording session failed to start; the others go on');
+      this.save();
     }
   }
 
@@ -134,12 +198,24 @@ export class Recording {
     this.save();
   }
 
+  /** Forgets a session that recorded nothing, and its leftovers on disk. */
+  private drop(session: RecordingSession): void {
+    this.sessions.splice(this.sessions.indexOf(session), 1);
+    this.meta.files.splice(this.meta.files.indexOf(session.file), 1);
+    session.discardFiles();
+    this.save();
+  }
+
   async stop(): Promise<void> {
     if (!this.active) return;
     this.meta.state = 'stopped';
-    await this.finish();
-    this.log.info({ files: this.meta.files.length }, 'recording stopped');
-    this.opts.onEvent({ type: 'stopped' });
+    try {
+      await this.finish();
+    } finally {
+      // Whatever the disk did, the room is told and may record again.
+      this.log.info({ files: this.meta.files.length }, 'recording stopped');
+      this.opts.onEvent({ type: 'stopped' });
+    }
   }
 
   async fail(reason: string): Promise<void> {

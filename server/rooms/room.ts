@@ -54,6 +54,10 @@ export class Room {
   readonly peers = new Map<string, Peer>();
   readonly log: Logger;
   readonly observer = new EventEmitter<RoomEvents>();
+  /** This class session: a room id reused later (a new Room) is another session. */
+  readonly sessionId = randomUUID();
+  /** The users who joined this session as teachers (their recordings stay theirs after it ends). */
+  readonly teachers = new Set<string>();
   closed = false;
   policy: RoomPolicy;
   readonly chat: ChatLog;
@@ -111,7 +115,7 @@ export class Room {
     const speakerObserver = await routers.primary.router.createActiveSpeakerObserver({ interval: 300 });
     const room = new Room(id, routers, speakerObserver, opts);
     made.room = room;
-    room.log.info('room opened');
+    room.log.info({ session: room.sessionId }, 'room opened');
     return room;
   }
 
@@ -143,6 +147,7 @@ export class Room {
     const peer = new Peer(randomUUID(), randomBytes(24).toString('base64url'), claims, sink, new RateLimiter(l.chatRatePerSec, l.chatBurst));
     this.broadcast('peerJoined', { peer: peer.info() });
     this.peers.set(peer.id, peer);
+    if (teacher) this.teachers.add(claims.sub);
     this.log.info({ peer: peer.id, user: peer.userId, role: peer.role }, 'peer joined');
     return peer;
   }

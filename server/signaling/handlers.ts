@@ -182,7 +182,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
   async startRecording(ctx) {
     const { room, peer } = joined(ctx);
     moderation.requireTeacher(peer, 'record');
-    return { recordingId: ctx.recordings.start(room.id).id };
+    return { recordingId: ctx.recordings.start(room.id, { sub: peer.userId, owner: ctx.claims.owner }).id };
   },
 
   async stopRecording(ctx) {

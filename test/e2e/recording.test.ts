@@ -224,7 +224,8 @@ describe('recording control and access', () => {
   it('downloads a recorded file, and nothing outside the recording', async () => {
     const recs = server.recordings.list('rec-a');
     const rec = recs[0]!;
-    const token = await server.tokens.sign({ room: 'rec-a', sub: 't', name: 't', role: 'teacher' }, 600);
+    // The teacher who taught that class (a recording is read by its class session's teachers).
+    const token = await server.tokens.sign({ room: 'rec-a', sub: rec.teachers![0]!, name: 't', role: 'teacher' }, 600);
     const res = await fetch(`${url}/api/recordings/${rec.id}/files/${rec.files[0]!.name}`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     expect((await res.arrayBuffer()).byteLength).toBe(rec.files[0]!.sizeBytes);
