@@ -12,7 +12,8 @@ RUN bash scripts/setup.sh turn \
 USER node
 # Inside a container the server must bind every interface; the RTC announced address is the host's
 # public IP and has no safe default: pass SFU_ANNOUNCED_ADDRESS (run with --network host, or map
-# the ports below 1:1).
+# the ports below 1:1). Bound beyond loopback, the server refuses to start without SFU_JWT_SECRET:
+# the image never hands out development tokens unless SFU_DEV_TOKENS=true is passed.
 ENV NODE_ENV=production \
     SFU_HTTP_HOST=0.0.0.0 \
     SFU_RTC_LISTEN_IP=0.0.0.0

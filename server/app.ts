@@ -16,7 +16,7 @@ import { attachSignaling, type Signaling } from './signaling/wsServer.js';
 import { iceServersFor } from './turn/credentials.js';
 import { JoinAdmission } from './media/joinAdmission.js';
 import { startCoturn, type Coturn } from './turn/coturnProcess.js';
-import { urlHost } from './util/hosts.js';
+import { isLoopbackHost, urlHost } from './util/hosts.js';
 
 export interface RunningServer {
   pool: WorkerPool;
@@ -56,7 +56,15 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
   }
   const tokens = new TokenService(config.auth.jwtSecret);
   const devTokens = config.auth.devTokens ?? !config.auth.jwtSecret;
-  if (devTokens) logger.warn('POST /api/tokens issues tokens to anyone (development mode); set SFU_JWT_SECRET for production');
+  if (devTokens) {
+    const exposed = !isLoopbackHost(config.http.host);
+    logger.warn(
+      { httpHost: config.http.host },
+      exposed
+        ? 'POST /api/tokens issues tokens to ANYONE who reaches this address (SFU_DEV_TOKENS=true): only on a network you trust; set SFU_JWT_SECRET for production'
+        : 'POST /api/tokens issues tokens to anyone on this machine (development mode); set SFU_JWT_SECRET for production',
+    );
+  }
   const metrics = new Metrics();
   const rooms = new RoomRegistry(
     pool,

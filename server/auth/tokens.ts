@@ -19,6 +19,8 @@ export const tokenClaims = z.object({
   owner: z.string().min(1).max(128).optional(),
 });
 export type AccessClaims = z.infer<typeof tokenClaims>;
+/** The claims of a token for a room's participant (no admin). */
+export const participantClaims = tokenClaims.extend({ role: z.enum(roles) });
 /** The claims of a participant: a role in the room. */
 export type TokenClaims = AccessClaims & { role: (typeof roles)[number] };
 export const isParticipant = (c: AccessClaims): c is TokenClaims => c.role !== 'admin';

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isLoopbackHost } from '../util/hosts.js';
 import type { Config } from './settings.js';
 
 const overlaps = (a1: number, a2: number, b1: number, b2: number) => a1 <= b2 && b1 <= a2;
@@ -58,6 +59,15 @@ export function checkConfig(c: Config, ctx: z.RefinementCtx): void {
     if (!cl.publicWsUrl && (c.http.host === '0.0.0.0' || c.http.host === '::')) {
       ctx.addIssue({ code: 'custom', path: ['cluster', 'publicWsUrl'], message: 'required with SFU_REDIS_URL when SFU_HTTP_HOST is 0.0.0.0 or ::: the URL other nodes send clients to' });
     }
+  }
+  // Without a secret, tokens come from POST /api/tokens, which gives any role to anyone: only for a
+  // server nobody else can reach, unless someone asks for it by name (a LAN trial).
+  if (!c.auth.jwtSecret && c.auth.devTokens !== true && !isLoopbackHost(c.http.host)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['auth', 'jwtSecret'],
+      message: `required when SFU_HTTP_HOST (${c.http.host}) is not a loopback address: without it anyone who reaches the server can get tokens (POST /api/tokens). Set SFU_JWT_SECRET (your platform signs the tokens), or SFU_DEV_TOKENS=true for a trial on a network you trust`,
+    });
   }
   const unspecified = c.rtc.listenIp === '0.0.0.0' || c.rtc.listenIp === '::';
   if (unspecified && !c.rtc.announcedAddress) {

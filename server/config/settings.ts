@@ -53,7 +53,10 @@ export const settingsSchema = z.object({
   auth: z.object({
     /** HS256 secret for access tokens. Unset: a random one per process (development only). */
     jwtSecret: setting(z.string().min(32).optional(), { env: 'SFU_JWT_SECRET', secret: true, allowed: 'a secret of at least 32 characters' }),
-    /** POST /api/tokens issues tokens to anyone: on by default only while no secret is set. */
+    /**
+     * POST /api/tokens issues participant tokens to anyone: on by default only while no secret is
+     * set, and beyond loopback only when set to true by name (rules.ts).
+     */
     devTokens: setting(z.boolean().optional(), { env: 'SFU_DEV_TOKENS' }),
     devTokenTtlSec: setting(int(60, 86_400), { env: 'SFU_DEV_TOKEN_TTL_SEC', default: 3600 }),
   }),

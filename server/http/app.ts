@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
-import { tokenClaims, type TokenService } from '../auth/tokens.js';
+import { participantClaims, type TokenService } from '../auth/tokens.js';
 import type { WorkerPool } from '../media/workerPool.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { QualityMonitor } from '../quality/qualityMonitor.js';
@@ -30,7 +30,8 @@ export interface HttpDeps {
   cluster?: ClusterNode | undefined;
 }
 
-const devTokenRequest = tokenClaims.omit({ sub: true }).extend({ userId: tokenClaims.shape.sub.optional() }).strict();
+/** A development token is for a participant: never `admin`, which reads every room of the server. */
+const devTokenRequest = participantClaims.omit({ sub: true }).extend({ userId: participantClaims.shape.sub.optional() }).strict();
 
 export function createHttpApp({ pool, tokens, recordings, rooms, quality, metrics, devTokens, devTokenTtlSec, clientDir, cluster }: HttpDeps): Express {
   const app = express();

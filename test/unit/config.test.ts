@@ -39,6 +39,8 @@ describe('configuration', () => {
       SFU_SHUTDOWN_TIMEOUT_MS: '5000',
       SFU_TLS_CERT: '/etc/hostname',
       SFU_TLS_KEY: '/etc/hostname',
+      // Bound beyond loopback without a secret: development tokens must be asked for by name.
+      SFU_DEV_TOKENS: 'true',
     });
     expect(c.http).toEqual({ host: '0.0.0.0', port: 8080, tlsCert: '/etc/hostname', tlsKey: '/etc/hostname', headersTimeoutMs: 10_000 });
     expect(c.rtc).toEqual({ listenIp: '0.0.0.0', announcedAddress: 'sfu.example.org', basePort: 50000, internalMinPort: 51000, internalMaxPort: 51099 });
@@ -105,6 +107,15 @@ describe('configuration', () => {
       if (line !== undefined && line !== (want ?? '')) wrong.push(`${v.name}: sfu.env.example has "${line}", declared "${want ?? ''}"`);
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('refuses to start beyond loopback without a token secret, unless development tokens are asked for by name', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'sfu.school.example']) {
+      expect(problemsFor({ SFU_HTTP_HOST: host }).join('\n'), host).toContain('SFU_JWT_SECRET=(hidden): required when SFU_HTTP_HOST');
+      expect(loadConfig({ SFU_HTTP_HOST: host, SFU_DEV_TOKENS: 'true' }).http.host).toBe(host);
+      expect(loadConfig({ SFU_HTTP_HOST: host, SFU_JWT_SECRET: 'a-secret-of-at-least-32-characters!!' }).http.host).toBe(host);
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(loadConfig({ SFU_HTTP_HOST: host }).http.host).toBe(host);
   });
 
   it('parses decimal numbers where a variable allows them, and refuses junk', () => {
