@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { roles } from '../../protocol/schema.js';
 import { unauthorized } from '../errors.js';
 import { describeIssues } from '../util/issues.js';
+import { cleanName } from '../util/text.js';
 
 /**
  * What an access token grants: one room, as one user, in one role. `admin` is not a role in a
@@ -14,7 +15,8 @@ import { describeIssues } from '../util/issues.js';
 export const tokenClaims = z.object({
   room: z.string().min(1).max(128).regex(/^[\w.-]+$/, 'letters, digits, _ . -'),
   sub: z.string().min(1).max(128),
-  name: z.string().min(1).max(64),
+  /** Shown to everyone: cleaned of what could fake or hide text (see util/text.ts). */
+  name: z.string().min(1).max(64).transform(cleanName).pipe(z.string().min(1, 'a name with visible characters')),
   role: z.enum([...roles, 'admin']),
   owner: z.string().min(1).max(128).optional(),
 });

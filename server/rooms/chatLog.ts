@@ -1,11 +1,8 @@
 import type { ChatMessage } from '../../protocol/schema.js';
 import { badRequest } from '../errors.js';
+import { cleanText } from '../util/text.js';
 import type { Peer } from './peer.js';
 
-// Control characters other than tab and newline have no business in a chat line (they can
-// reorder or hide text in other clients' displays).
-// eslint-disable-next-line no-control-regex
-const controlChars = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** A room's chat: numbered messages, the last `keep` of them kept for late joiners. */
 export class ChatLog {
@@ -19,7 +16,7 @@ export class ChatLog {
 
   /** The text as it will be stored; throws bad_request for an empty or too long one. */
   clean(raw: string): string {
-    const text = raw.replace(controlChars, '').trim();
+    const text = cleanText(raw);
     if (!text) throw badRequest('empty chat message');
     const length = [...text].length;
     if (length > this.maxLength) throw badRequest(`chat message too long: ${length} characters, at most ${this.maxLength}`);

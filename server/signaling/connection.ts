@@ -110,11 +110,15 @@ export class Connection {
       return;
     }
     const msg = anyMessage.safeParse(parsed);
+    // Every frame counts against the socket's rate limit, but for answers to our own requests
+    // (the server bounds those itself): garbage and unasked-for answers cost work too.
+    const answersUs = msg.success && 'ok' in msg.data && this.pending.has(msg.data.id);
+    const allowed = answersUs || this.limiter.take();
     if (!msg.success) {
       // Answer what can be answered: an object with a usable id gets bad_request; the rest is noise.
       const id = (parsed as { id?: unknown } | null)?.id;
       if (Number.isSafeInteger(id) && (id as number) >= 0) {
-        this.reply(id as number, new AppError('bad_request', 'not a protocol envelope: expected { id, method, data }'));
+        if (allowed) this.reply(id as number, new AppError('bad_request', 'not a protocol envelope: expected { id, method, data }'));
       } else {
         this.ws.close(closeCodes.invalidData, 'not a protocol envelope');
       }
@@ -131,7 +135,7 @@ export class Connection {
       return;
     }
     if (!('id' in m)) return; // clients have no notifications to send; ignore
-    if (!this.limiter.take() || this.queued >= maxQueued) {
+    if (!allowed || this.queued >= maxQueued) {
       this.reply(m.id, rateLimited('too many requests; slow down'));
       return;
     }

@@ -55,6 +55,10 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
   const trustedProxies = new Set(opts.trustedProxies);
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // The client may reset the connection while its token is checked: without a listener that
+    // error would be thrown out of the process. ws installs its own once it takes the socket over.
+    const onEarlyError = (err: Error) => log.debug({ err }, 'connection reset during the WebSocket upgrade');
+    socket.on('error', onEarlyError);
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
@@ -81,7 +85,9 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
         if (err instanceof AppError) refusal = err.message;
         else log.error({ err }, 'token check failed');
       }
+      if (socket.destroyed) return;
       wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('error', onEarlyError);
         if (!claims) {
           // Upgrade first, so a browser can read why: an error notification, then close 4001.
           ws.send(JSON.stringify({ method: 'error', data: { code: 'unauthorized', message: refusal } }));
