@@ -196,6 +196,11 @@ export const clientRequests = {
   closeTransport: [transportRef, empty],
   getTransportStats: [transportRef, z.strictObject({ stats: z.array(z.looseObject({})) })],
   leave: [empty, empty],
+  /**
+   * A fresh access token for the same room, user and role, before the current one expires (the
+   * server sends `tokenExpiring` a minute before): the session then lasts until the new `exp`.
+   */
+  refreshToken: [z.strictObject({ token: z.string().min(1).max(4096) }), z.strictObject({ expiresAt: z.number() })],
   /** Teacher only: record every participant's media into files, until stopRecording or the room ends. */
   startRecording: [empty, z.strictObject({ recordingId: id })],
   stopRecording: [empty, z.strictObject({ recordingId: id })],
@@ -300,6 +305,11 @@ export const notifications = {
   recordingStopped: z.strictObject({ recordingId: id }),
   /** ffmpeg crashed, the disk is full, ffmpeg is missing...: the class goes on, unrecorded. */
   recordingFailed: z.strictObject({ recordingId: id, reason: z.string() }),
+  /**
+   * The access token this session joined with expires at `expiresAt` (server clock, ms since the
+   * epoch): send `refreshToken` before then, or the socket is closed with 4001.
+   */
+  tokenExpiring: z.strictObject({ expiresAt: z.number() }),
   /** Sent just before the server closes the socket because of this error (e.g. a bad token). */
   error: z.strictObject({ code: z.enum(errorCodes), message: z.string() }),
   /** The room is going away (server shutdown, worker failure, or the class ended: see `ended`). */
@@ -314,7 +324,7 @@ export const closeCodes = {
   invalidData: 1007,
   /** Frame over the configured maximum size. */
   tooBig: 1009,
-  /** Bad, expired or missing token, or a disallowed Origin. */
+  /** Bad, expired or missing token, or a disallowed Origin; also a session whose token expired. */
   unauthorized: 4001,
   /** No join within the join timeout. */
   joinTimeout: 4002,

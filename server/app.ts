@@ -54,7 +54,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
     await pool.close();
     throw err;
   }
-  const tokens = new TokenService(config.auth.jwtSecret);
+  const tokens = new TokenService(config.auth.jwtSecret, { issuer: config.auth.issuer, audience: config.auth.audience });
   const devTokens = config.auth.devTokens ?? !config.auth.jwtSecret;
   if (devTokens) {
     const exposed = !isLoopbackHost(config.http.host);

@@ -41,10 +41,20 @@ export class NodeRoute {
     if (this.originUrl) this.viaEntry = !this.viaEntry;
   }
 
+  /** Whether a fresh token can be had (the application gave a function, not a string). */
+  get refreshable(): boolean {
+    return typeof this.opts.token === 'function';
+  }
+
+  /** The token to present now: the application's function is asked every time. */
+  async token(): Promise<string> {
+    return typeof this.opts.token === 'string' ? this.opts.token : await this.opts.token();
+  }
+
   /** A node's URL with a fresh token. */
   async wsUrl(base = this.serverUrl): Promise<string> {
     const u = new URL(base, location.href);
-    u.searchParams.set('token', typeof this.opts.token === 'string' ? this.opts.token : await this.opts.token());
+    u.searchParams.set('token', await this.token());
     return u.toString();
   }
 

@@ -54,6 +54,7 @@ export class Session {
       this.emit('classEnded', { reason });
     });
     socket.on('close', ({ code, reason }) => this.onSocketClosed(code, reason));
+    socket.on('tokenExpiring', ({ expiresAt }) => void this.refreshToken(expiresAt));
     // Closing the tab: say goodbye at once, so that the others do not wait out the resume grace.
     globalThis.addEventListener?.('pagehide', () => {
       if (this.resumable && this.socket.connected) {
@@ -65,6 +66,23 @@ export class Session {
 
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /**
+   * The server ends the session when its token expires: hand it a fresh one from the
+   * application's token function. A fixed token cannot be renewed; the application hears why.
+   */
+  private async refreshToken(expiresAt: number): Promise<void> {
+    const when = new Date(expiresAt).toISOString();
+    if (!this.route.refreshable) {
+      this.emit('error', new SignalingError('unauthorized', `the access token expires at ${when} and this session ends then: pass a token function to stay longer`));
+      return;
+    }
+    try {
+      await this.socket.request('refreshToken', { token: await this.route.token() });
+    } catch (err) {
+      this.emit('error', new SignalingError('unauthorized', `could not renew the access token before ${when}: ${(err as Error).message}`));
+    }
   }
 
   get isLeaving(): boolean {

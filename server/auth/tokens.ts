@@ -27,29 +27,45 @@ export const participantClaims = tokenClaims.extend({ role: z.enum(roles) });
 export type TokenClaims = AccessClaims & { role: (typeof roles)[number] };
 export const isParticipant = (c: AccessClaims): c is TokenClaims => c.role !== 'admin';
 
+/** Claims a platform may be asked to put in every token (SFU_JWT_ISSUER, SFU_JWT_AUDIENCE). */
+export interface TokenScope {
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
 export class TokenService {
   private readonly key: Uint8Array;
 
   /** No secret: a random one, so tokens die with the process (development only). */
-  constructor(secret?: string) {
+  constructor(
+    secret?: string,
+    private readonly scope: TokenScope = {},
+  ) {
     this.key = secret ? new TextEncoder().encode(secret) : randomBytes(32);
   }
 
   async sign(claims: AccessClaims, ttlSec: number): Promise<string> {
     const { sub, ...rest } = claims;
-    return new SignJWT(rest)
+    const jwt = new SignJWT(rest)
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(sub)
       .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec)
-      .sign(this.key);
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec);
+    if (this.scope.issuer) jwt.setIssuer(this.scope.issuer);
+    if (this.scope.audience) jwt.setAudience(this.scope.audience);
+    return jwt.sign(this.key);
   }
 
   /** Throws AppError('unauthorized') with the reason for a missing, forged, expired or malformed token. */
   async verify(token: string | null | undefined): Promise<AccessClaims & { exp: number }> {
     if (!token) throw unauthorized('missing access token (?token=...)');
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['exp', 'sub'],
+        ...(this.scope.issuer ? { issuer: this.scope.issuer } : {}),
+        ...(this.scope.audience ? { audience: this.scope.audience } : {}),
+      });
       const claims = tokenClaims.safeParse(payload);
       if (!claims.success) throw unauthorized(`token claims invalid: ${describeIssues(claims.error, '(claims)')}`);
       return { ...claims.data, exp: payload.exp! };

@@ -59,6 +59,9 @@ export const settingsSchema = z.object({
      */
     devTokens: setting(z.boolean().optional(), { env: 'SFU_DEV_TOKENS' }),
     devTokenTtlSec: setting(int(60, 86_400), { env: 'SFU_DEV_TOKEN_TTL_SEC', default: 3600 }),
+    /** When set, a token must carry this `iss` / `aud` (a secret shared by several services cannot mint tokens for us). */
+    issuer: setting(text.optional(), { env: 'SFU_JWT_ISSUER', allowed: 'the iss claim your platform puts in its tokens' }),
+    audience: setting(text.optional(), { env: 'SFU_JWT_AUDIENCE', allowed: 'the aud claim your platform puts in its tokens' }),
   }),
   signaling: z.object({
     /** Extra allowed Origins; the server's own origin and localhost are always allowed. */

@@ -9,17 +9,19 @@ import {
   type ServerMethod,
   type ServerRequestData,
 } from '../../protocol/schema.js';
-import type { TokenClaims } from '../auth/tokens.js';
+import type { TokenClaims, TokenService } from '../auth/tokens.js';
 import { AppError, rateLimited, toWireError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { PeerSink } from '../rooms/peer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { Metrics } from '../observability/metrics.js';
 import { handlers, type HandlerContext } from './handlers.js';
+import { TokenLifetime } from './tokenLifetime.js';
 import { describeIssues } from '../util/issues.js';
 import { RateLimiter } from '../util/rateLimiter.js';
 
 export interface ConnectionOptions {
+  tokens: TokenService;
   rooms: RoomRegistry;
   recordings: HandlerContext['recordings'];
   quality: HandlerContext['quality'];
@@ -49,6 +51,8 @@ export class Connection {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private readonly joinTimer: NodeJS.Timeout;
+  /** The session ends when its token does, unless the client sends a fresh one (refreshToken). */
+  private readonly lifetime: TokenLifetime;
   private readonly log: Logger;
   readonly session: HandlerContext['session'] = {};
   readonly sink: PeerSink;
@@ -68,6 +72,14 @@ export class Connection {
     this.joinTimer = setTimeout(() => {
       if (!this.session.peer) ws.close(closeCodes.joinTimeout, 'no join within the join timeout');
     }, opts.joinTimeoutMs);
+    this.lifetime = new TokenLifetime(claims.exp, {
+      expiring: (expiresAt) => this.notify('tokenExpiring', { expiresAt }),
+      expired: () => {
+        this.log.info('access token expired: closing the session');
+        this.notify('error', { code: 'unauthorized', message: 'access token expired; reconnect with a fresh one' });
+        this.ws.close(closeCodes.unauthorized, 'access token expired');
+      },
+    });
     ws.on('message', (raw, isBinary) => this.onFrame(raw, isBinary));
     ws.once('close', () => this.onClose());
   }
@@ -163,6 +175,11 @@ export class Connection {
       iceServersFor: this.opts.iceServersFor,
       cluster: this.opts.cluster,
       admission: this.opts.admission,
+      tokens: this.opts.tokens,
+      renewToken: (expSec) => {
+        this.claims.exp = expSec;
+        this.lifetime.renew(expSec);
+      },
       session: this.session,
       afterReply: (fn) => after.push(fn),
     };
@@ -188,6 +205,7 @@ export class Connection {
 
   private onClose(): void {
     clearTimeout(this.joinTimer);
+    this.lifetime.stop();
     for (const w of this.pending.values()) {
       clearTimeout(w.timer);
       w.reject(new Error('socket closed'));

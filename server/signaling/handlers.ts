@@ -1,7 +1,7 @@
 import type { types } from 'mediasoup';
 import type { ClientMethod, ClientRequestData, ClientResponseData } from '../../protocol/schema.js';
-import type { TokenClaims } from '../auth/tokens.js';
-import { conflict, notFound, unauthorized } from '../errors.js';
+import { isParticipant, type TokenClaims, type TokenService } from '../auth/tokens.js';
+import { conflict, forbidden, notFound, unauthorized } from '../errors.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import { preferLayers } from '../rooms/layers.js';
 import * as moderation from '../rooms/moderation.js';
@@ -27,6 +27,10 @@ export interface HandlerContext {
   admission?: { check(role: TokenClaims['role'], resuming: boolean): void } | undefined;
   /** Cluster mode: decides whether a join is served here, redirected to the room's node, or refused. */
   cluster?: { admit(roomId: string, userId: string, redirected: boolean): Promise<void> } | undefined;
+  /** Checks a fresh token (refreshToken). */
+  tokens: Pick<TokenService, 'verify'>;
+  /** The session now lasts until this `exp` (seconds). */
+  renewToken(expSec: number): void;
   /** Runs once the answer to this request has been sent (e.g. offering consumers). */
   afterReply(fn: () => void): void;
 }
@@ -255,6 +259,16 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
     // After the answer, so that the teacher's client hears it before its socket closes.
     ctx.afterReply(() => room.close(`the class was ended by ${peer.name}`, { ended: true }));
     return ok;
+  },
+
+  async refreshToken(ctx, data) {
+    const next = await ctx.tokens.verify(data.token);
+    const { room, sub, role } = ctx.claims;
+    if (!isParticipant(next) || next.room !== room || next.sub !== sub || next.role !== role) {
+      throw forbidden('the fresh token must be for the same room, user and role as the session');
+    }
+    ctx.renewToken(next.exp);
+    return { expiresAt: next.exp * 1000 };
   },
 
   async leave(ctx) {

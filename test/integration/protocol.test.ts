@@ -152,6 +152,7 @@ describe('every method validates its data', () => {
     setConsumerPriority: { consumerId, priority: 2 },
     getTransportStats: { transportId: peer.sendId },
     leave: {},
+    refreshToken: { token: 'not.a.jwt' },
     startRecording: {},
     stopRecording: {},
     raiseHand: {},

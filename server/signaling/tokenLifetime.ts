@@ -1,0 +1,37 @@
+/** How long before its token expires a session is told to send a fresh one. */
+export const refreshNoticeMs = 60_000;
+
+/**
+ * A session lasts as long as its access token: `expiring` fires a minute before `exp` (at once when
+ * less is left) so the client can send a fresh token, `expired` at `exp`. `renew` moves both.
+ */
+export class TokenLifetime {
+  private noticeTimer: NodeJS.Timeout | undefined;
+  private endTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    expSec: number,
+    private readonly on: { expiring: (expiresAt: number) => void; expired: () => void },
+  ) {
+    this.renew(expSec);
+  }
+
+  renew(expSec: number): void {
+    this.stop();
+    const expiresAt = expSec * 1000;
+    const left = expiresAt - Date.now();
+    // setTimeout holds at most ~24.8 days; a token living longer is looked at again then.
+    const maxDelay = 2 ** 31 - 1;
+    if (left > maxDelay) {
+      this.endTimer = setTimeout(() => this.renew(expSec), maxDelay).unref();
+      return;
+    }
+    this.noticeTimer = setTimeout(() => this.on.expiring(expiresAt), Math.max(0, left - refreshNoticeMs)).unref();
+    this.endTimer = setTimeout(() => this.on.expired(), Math.max(0, left)).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.noticeTimer);
+    clearTimeout(this.endTimer);
+  }
+}
