@@ -1,9 +1,11 @@
 /** How long before its token expires a session is told to send a fresh one. */
 export const refreshNoticeMs = 60_000;
+/** A fresh token sent in the last moment may still be on its way: the session ends this long after `exp`. */
+export const expiryGraceMs = 5000;
 
 /**
  * A session lasts as long as its access token: `expiring` fires a minute before `exp` (at once when
- * less is left) so the client can send a fresh token, `expired` at `exp`. `renew` moves both.
+ * less is left) so the client can send a fresh token, `expired` just after `exp`. `renew` moves both.
  */
 export class TokenLifetime {
   private noticeTimer: NodeJS.Timeout | undefined;
@@ -27,7 +29,7 @@ export class TokenLifetime {
       return;
     }
     this.noticeTimer = setTimeout(() => this.on.expiring(expiresAt), Math.max(0, left - refreshNoticeMs)).unref();
-    this.endTimer = setTimeout(() => this.on.expired(), Math.max(0, left)).unref();
+    this.endTimer = setTimeout(() => this.on.expired(), Math.max(0, left + expiryGraceMs)).unref();
   }
 
   stop(): void {
