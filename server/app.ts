@@ -65,7 +65,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
         : 'POST /api/tokens issues tokens to anyone on this machine (development mode); set SFU_JWT_SECRET for production',
     );
   }
-  const metrics = new Metrics();
+  const metrics = new Metrics(config.http.metricsCacheMs);
   const rooms = new RoomRegistry(
     pool,
     {
@@ -105,7 +105,21 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
       });
       metrics.watchCluster(cluster);
     }
-    server = await listen(createHttpApp({ pool, tokens, recordings, rooms, quality, metrics, devTokens, devTokenTtlSec: config.auth.devTokenTtlSec, clientDir, cluster }), config.http);
+    server = await listen(createHttpApp({
+        pool,
+        tokens,
+        recordings,
+        rooms,
+        quality,
+        metrics,
+        devTokens,
+        devTokenTtlSec: config.auth.devTokenTtlSec,
+        tls: Boolean(config.http.tlsCert),
+        metricsToken: config.http.metricsToken,
+        demoAutojoin: config.http.demoAutojoin,
+        clientDir,
+        cluster,
+      }), config.http);
   } catch (err) {
     await cluster?.stop();
     await coturn?.stop();

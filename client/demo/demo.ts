@@ -369,6 +369,15 @@ for (const key of ['room', 'name', 'role'] as const) {
   const input = form.elements.namedItem(key) as HTMLInputElement | HTMLSelectElement | null;
   if (v && input) input.value = v;
 }
+// A link must not turn a camera on by itself: ?autojoin=1 joins at once only where the server says
+// so (SFU_DEMO_AUTOJOIN, for tests and kiosks); elsewhere it fills the form and waits for a click.
 if (params.get('autojoin') === '1') {
-  join(params.get('room') ?? 'class-1', params.get('name') ?? 'guest', params.get('role') ?? 'student', true).catch(showError);
+  const settings = await fetch('demo-settings.json')
+    .then((r) => r.json() as Promise<{ autojoin?: boolean }>)
+    .catch(() => ({ autojoin: false }));
+  if (settings.autojoin === true) {
+    join(params.get('room') ?? 'class-1', params.get('name') ?? 'guest', params.get('role') ?? 'student', true).catch(showError);
+  } else {
+    notice('Press Join to enter the class with your camera and microphone.');
+  }
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
-import { participantClaims, type TokenService } from '../auth/tokens.js';
+import type { TokenService } from '../auth/tokens.js';
 import type { WorkerPool } from '../media/workerPool.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { QualityMonitor } from '../quality/qualityMonitor.js';
@@ -10,8 +10,10 @@ import { roomsApi } from './roomsApi.js';
 import { bearerClaims } from './apiHelpers.js';
 import { forwardToOrigin } from './originProxy.js';
 import { nodesApi } from './nodesApi.js';
+import { devTokensApi } from './devTokens.js';
+import { monitoring } from './monitoring.js';
+import { securityHeaders } from './securityHeaders.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
-import { describeIssues } from '../util/issues.js';
 import type { ClusterNode } from '../cluster/clusterNode.js';
 
 export interface HttpDeps {
@@ -24,47 +26,28 @@ export interface HttpDeps {
   /** Issue tokens to anyone (development default only). */
   devTokens: boolean;
   devTokenTtlSec: number;
+  /** The server serves HTTPS (HSTS is sent). */
+  tls: boolean;
+  /** GET /metrics needs this bearer token when set. */
+  metricsToken: string | undefined;
+  /** The demo page joins by itself from `?autojoin=1`. */
+  demoAutojoin: boolean;
   /** Folder with the browser SDK bundle and the demo page. */
   clientDir: string;
   /** Cluster mode (SFU_REDIS_URL): the node's part in the cluster. */
   cluster?: ClusterNode | undefined;
 }
 
-/** A development token is for a participant: never `admin`, which reads every room of the server. */
-const devTokenRequest = participantClaims.omit({ sub: true }).extend({ userId: participantClaims.shape.sub.optional() }).strict();
-
-export function createHttpApp({ pool, tokens, recordings, rooms, quality, metrics, devTokens, devTokenTtlSec, clientDir, cluster }: HttpDeps): Express {
+export function createHttpApp(deps: HttpDeps): Express {
+  const { pool, tokens, recordings, rooms, quality, metrics, devTokens, devTokenTtlSec, clientDir, cluster, tls, metricsToken, demoAutojoin } = deps;
   const app = express();
   app.disable('x-powered-by');
 
-  // Healthy only when every worker answers a request: a load balancer should stop sending classes
-  // to a node whose media plane is stuck or restarting. In a cluster the Redis link is shown but
-  // does not make the node unhealthy: its classes go on without Redis.
-  app.get('/healthz', async (_req, res) => {
-    const workers = await pool.health();
-    const ok = workers.length > 0 && workers.every((w) => w.alive);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', workers, ...(cluster ? { cluster: cluster.status() } : {}) });
-  });
-
-  // Prometheus scrape; see docs/operations.md for what to watch.
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-
-  app.post('/api/tokens', express.json({ limit: '4kb' }), async (req, res) => {
-    if (!devTokens) {
-      res.status(404).json({ error: { code: 'not_found', message: 'token issuing is disabled (SFU_DEV_TOKENS)' } });
-      return;
-    }
-    const body = devTokenRequest.safeParse(req.body);
-    if (!body.success) {
-      res.status(400).json({ error: { code: 'bad_request', message: describeIssues(body.error, '(body)') } });
-      return;
-    }
-    const { userId, ...claims } = body.data;
-    const token = await tokens.sign({ ...claims, sub: userId ?? `${claims.name}-${crypto.randomUUID().slice(0, 8)}` }, devTokenTtlSec);
-    res.json({ token });
-  });
+  app.use(securityHeaders(tls));
+  app.use(monitoring({ pool, metrics, metricsToken, clusterStatus: cluster ? () => cluster.status() : undefined }));
+  app.use('/api/tokens', devTokensApi(tokens, devTokens, devTokenTtlSec));
+  // What the demo page may do by itself: join from a link's ?autojoin=1 (tests, kiosks) only when asked.
+  app.get('/demo-settings.json', (_req, res) => res.json({ autojoin: demoAutojoin }));
 
   // Cluster: a teacher's recordings requests go to the node its class lives on (the files are
   // there); an admin reads the node it asks (its token names no class).

@@ -5,6 +5,7 @@ import type { QualityMonitor } from '../quality/qualityMonitor.js';
 import type { RecordingService } from '../recording/recordingService.js';
 import type { Peer } from '../rooms/peer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import { cachedTask } from '../util/cachedTask.js';
 
 /**
  * Prometheus metrics (GET /metrics). Counters and histograms are fed by the code that sees the
@@ -47,8 +48,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Collections of every metric: several scrapes within SFU_METRICS_CACHE_MS share one. */
+  readonly collections = new client.Counter({
+    name: 'sfu_metrics_collections_total',
+    help: 'Times the metrics were collected from the workers (concurrent and repeated scrapes share one collection)',
+    registers: [this.registry],
+  });
+  /** The exposition text; see `cachedTask`. */
+  readonly scrape: () => Promise<string>;
+
+  constructor(cacheMs = 0) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'sfu_node_' });
+    this.scrape = cachedTask(() => {
+      this.collections.inc();
+      return this.registry.metrics();
+    }, cacheMs);
   }
 
   /** Cluster mode: the Redis link (1 up, 0 down) and the live nodes this node knows of. */
