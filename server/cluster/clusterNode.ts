@@ -10,6 +10,7 @@ import { ClusterBus } from './clusterBus.js';
 import { clusterKeys } from './keys.js';
 import { NodeRegistry, type NodeRecord, type NodeSnapshot, type RoomSummary } from './nodeRegistry.js';
 import { RedisConnection, type RedisState } from './redisConnection.js';
+import { httpUrlOf } from './nodeUrls.js';
 import { RoomDirectory } from './roomDirectory.js';
 
 /** How long a join waits for Redis before answering `unavailable`. */
@@ -26,14 +27,6 @@ export function publicWsUrl(config: Config): string {
   return `${config.http.tlsCert ? 'wss' : 'ws'}://${urlHost(config.http.host)}:${config.http.port}/ws`;
 }
 
-/** ws://h:p/ws → http://h:p: the same node's HTTP base URL. */
-export function httpUrlOf(wsUrl: string): string {
-  const u = new URL(wsUrl);
-  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
-  u.pathname = u.pathname.replace(/\/ws\/?$/, '') || '/';
-  u.search = '';
-  return u.toString().replace(/\/$/, '');
-}
 
 /**
  * This node's part in a cluster sharing one Redis (SFU_REDIS_URL): its heartbeat and the live node

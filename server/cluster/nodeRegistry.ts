@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../logging/logger.js';
 import type { ClusterKeys } from './keys.js';
+import { httpUrlOf } from './nodeUrls.js';
 import type { RedisConnection } from './redisConnection.js';
 
 /** One room as other nodes (and GET /api/rooms there) see it. */
@@ -16,13 +17,18 @@ export const roomSummary = z.object({
 });
 export type RoomSummary = z.infer<typeof roomSummary>;
 
-/** What a node publishes about itself on every heartbeat. */
+/**
+ * What a node publishes about itself on every heartbeat. Read back from Redis, a record is checked
+ * whole: one with an unusable URL is skipped (it would break every WebSocket upgrade's Origin check),
+ * and its HTTP URL must be its WebSocket URL's own (teachers' Authorization headers are forwarded
+ * there).
+ */
 export const nodeRecord = z.object({
-  id: z.string(),
+  id: z.string().regex(/^[\w.:-]{1,64}$/),
   /** The WebSocket URL clients reach it at (the target of redirects). */
-  wsUrl: z.string(),
+  wsUrl: z.url({ protocol: /^wss?$/ }).max(512),
   /** Its HTTP base URL (the same host and port), for the rooms API of other nodes. */
-  httpUrl: z.string(),
+  httpUrl: z.url({ protocol: /^https?$/ }).max(512),
   startedAt: z.number(),
   /** When this record was written (the node's clock). */
   at: z.number(),
@@ -35,8 +41,17 @@ export const nodeRecord = z.object({
     score: z.number(),
   }),
   rooms: z.array(roomSummary),
-});
+}).refine((r) => sameNode(r.wsUrl, r.httpUrl), { message: "httpUrl must be the node's own (its wsUrl's host and port)" });
 export type NodeRecord = z.infer<typeof nodeRecord>;
+
+/** zod runs the refinement even when a URL failed its own check: that is a mismatch, not a throw. */
+function sameNode(wsUrl: string, httpUrl: string): boolean {
+  try {
+    return httpUrlOf(wsUrl) === httpUrl;
+  } catch {
+    return false;
+  }
+}
 
 export interface NodeSnapshot {
   peers: number;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { httpUrlOf, publicWsUrl } from '../../server/cluster/clusterNode.js';
+import { publicWsUrl } from '../../server/cluster/clusterNode.js';
+import { httpUrlOf } from '../../server/cluster/nodeUrls.js';
 import { clusterKeys } from '../../server/cluster/keys.js';
-import { loadScore } from '../../server/cluster/nodeRegistry.js';
+import { loadScore, nodeRecord } from '../../server/cluster/nodeRegistry.js';
 import { redactRedisUrl, redisBackoffMs } from '../../server/cluster/redisConnection.js';
 import { ConfigError, loadConfig } from '../../server/config/load.js';
 import { BanList } from '../../server/rooms/banList.js';
@@ -97,5 +98,33 @@ describe('cluster pieces', () => {
     expect(bans.remainingMs('r', 'u2')).toBeGreaterThan(59_000);
     bans.restore('r', 'u1', 1000); // a shorter copy does not shorten the ban
     expect(bans.remainingMs('r', 'u1')).toBeGreaterThan(59_000);
+  });
+});
+
+describe('node records read from Redis', () => {
+  const good = {
+    id: 'node-b',
+    wsUrl: 'ws://127.0.0.2:3001/ws',
+    httpUrl: 'http://127.0.0.2:3001',
+    startedAt: 1,
+    at: 2,
+    load: { peers: 0, rooms: 0, workerCpu: [0], score: 0 },
+    rooms: [],
+  };
+
+  it('are taken whole when every field is usable', () => {
+    expect(nodeRecord.safeParse(good).success).toBe(true);
+  });
+
+  it('are skipped with an unusable URL, or an HTTP URL that is not the node\'s own (where Authorization headers are forwarded)', () => {
+    for (const bad of [
+      { wsUrl: 'not a url' },
+      { wsUrl: 'http://127.0.0.2:3001/ws' },
+      { httpUrl: 'javascript:alert(1)' },
+      { httpUrl: 'http://attacker.example' },
+      { id: 'bad id with spaces' },
+    ]) {
+      expect(nodeRecord.safeParse({ ...good, ...bad }).success, JSON.stringify(bad)).toBe(false);
+    }
   });
 });
