@@ -4,7 +4,7 @@ export const refreshNoticeMs = 60_000;
 export const expiryGraceMs = 5000;
 
 /**
- * A session lasts as long as its access token: `expiring` fires a minute before `exp` (at once when
+ * A session lasts as long as its access token: `expiring` fires a minute before `exp` (halfway when
  * less is left) so the client can send a fresh token, `expired` just after `exp`. `renew` moves both.
  */
 export class TokenLifetime {
@@ -28,7 +28,9 @@ export class TokenLifetime {
       this.endTimer = setTimeout(() => this.renew(expSec), maxDelay).unref();
       return;
     }
-    this.noticeTimer = setTimeout(() => this.on.expiring(expiresAt), Math.max(0, left - refreshNoticeMs)).unref();
+    // A minute ahead, or halfway for a short-lived token, so that renewing one does not at once
+    // ask for the next.
+    this.noticeTimer = setTimeout(() => this.on.expiring(expiresAt), Math.max(0, left - refreshNoticeMs, left / 2)).unref();
     this.endTimer = setTimeout(() => this.on.expired(), Math.max(0, left + expiryGraceMs)).unref();
   }
 
