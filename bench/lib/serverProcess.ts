@@ -53,6 +53,8 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       SFU_JOIN_TIMEOUT_MS: '60000',
       // A benchmark measures the worker up to its limit: no refusing joins at high CPU.
       SFU_WORKER_MAX_CPU: '1',
+      // The browser-join scenario opens the demo page with ?autojoin=1.
+      SFU_DEMO_AUTOJOIN: 'true',
       ...opts.env,
     },
   });

@@ -27,6 +27,8 @@ beforeAll(async () => {
     SFU_HTTP_HOST: ns.hostIp,
     SFU_RTC_LISTEN_IP: ns.hostIp,
     SFU_QUALITY_INTERVAL_MS: '1000',
+    // Bound beyond loopback (the namespace's link) without a secret: the pages' tokens, asked for by name.
+    SFU_DEV_TOKENS: 'true',
   });
   const { url } = server;
   // The pages are not on localhost: let Chromium treat this origin as secure (getUserMedia, crypto).

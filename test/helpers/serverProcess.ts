@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { withServerPorts, type ServerPorts } from './ports.js';
+import { testDefaults } from './testDefaults.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const serverEntry = path.join(repoRoot, 'dist', 'server', 'main.js');
@@ -28,7 +29,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   let out = '';
   const child = spawn(process.execPath, [serverEntry], {
     cwd: repoRoot,
-    env: { ...process.env, SFU_LOG_LEVEL: 'info', SFU_STUDENTS_JOIN_MUTED: 'false', SFU_WORKER_MAX_CPU: '1', ...full },
+    env: { ...process.env, SFU_LOG_LEVEL: 'info', ...testDefaults, ...full },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

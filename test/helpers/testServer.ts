@@ -5,13 +5,9 @@ import type { Config } from '../../server/config/schema.js';
 import { testLogger } from './logger.js';
 import { withServerPorts, type ServerPorts } from './ports.js';
 import { repoRoot } from './serverProcess.js';
+import { testDefaults } from './testDefaults.js';
 
-/**
- * Most tests are about media flowing, so students' microphones do not start muted there; the
- * tests of the class policy set SFU_STUDENTS_JOIN_MUTED=true, the product's default. Nor is a join
- * refused at high worker CPU (a busy CI machine is not a full server); capacity.test.ts sets its own.
- */
-export const testDefaults: Record<string, string> = { SFU_STUDENTS_JOIN_MUTED: 'false', SFU_WORKER_MAX_CPU: '1' };
+export { testDefaults } from './testDefaults.js';
 
 export interface TestServer extends RunningServer {
   /** Every port it was given (allocated, unless the test set one). */

@@ -39,6 +39,17 @@ describe('HTTPS / WSS', () => {
     expect(server.url).toBe(`https://127.0.0.1:${port}`);
   });
 
+  it('tells browsers to keep to HTTPS (HSTS)', async () => {
+    const ca = fs.readFileSync(path.join(dir, 'cert.pem'));
+    const hsts = await new Promise<string | undefined>((resolve, reject) => {
+      https.get(`https://127.0.0.1:${port}/`, { ca }, (res) => {
+        res.resume();
+        resolve(res.headers['strict-transport-security']);
+      }).on('error', reject);
+    });
+    expect(hsts).toMatch(/^max-age=\d{7,}/);
+  });
+
   it('accepts a signaling WebSocket over WSS and answers a join', async () => {
     const token = await server.tokens.sign({ room: 'tls', sub: 'u', name: 'u', role: 'student' }, 600);
     const ws = new WebSocket(`wss://127.0.0.1:${port}/ws?token=${token}`, { ca: fs.readFileSync(path.join(dir, 'cert.pem')) });

@@ -1,5 +1,8 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TokenService } from '../../server/auth/tokens.js';
 import { getJson, spawnServer, waitFor, type ServerProcess } from '../helpers/serverProcess.js';
+import { WsClient } from '../helpers/wsClient.js';
 
 interface Health {
   status: string;
@@ -79,5 +82,44 @@ describe('server process', () => {
     const exit = await second.exited;
     expect(exit.code).toBe(1);
     expect(second.output()).toContain(`cannot listen on 127.0.0.1:${server.ports.http}`);
+  });
+
+  it('refuses to start beyond loopback without a token secret, naming it and the way out', async () => {
+    server = await spawnServer({ ...env, SFU_WORKERS: '1', SFU_HTTP_HOST: '0.0.0.0' });
+    const exit = await server.exited;
+    expect(exit.code).toBe(1);
+    expect(server.output()).toContain('SFU_JWT_SECRET=(hidden): required when SFU_HTTP_HOST (0.0.0.0) is not a loopback address');
+    expect(server.output()).toContain('SFU_DEV_TOKENS=true');
+  });
+
+  it('takes 2,000 WebSocket upgrades reset while their token is checked without an uncaught exception', async () => {
+    const secret = 'upgrade-reset-secret-0123456789abcdef';
+    server = await spawnServer({ ...env, SFU_WORKERS: '1', SFU_JWT_SECRET: secret });
+    await waitFor(async () => (await getJson(`${server!.url}/healthz`)).status === 200, 20_000, 'server up');
+    const token = await new TokenService(secret).sign({ room: 'resets', sub: 'u', name: 'u', role: 'student' }, 600);
+    const request = `GET /ws?token=${token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    // The whole request, then a TCP reset a moment later, while the server checks the token (a reset
+    // that arrives with the request makes the kernel drop the request unread: the delays vary).
+    const resetOne = (i: number) =>
+      new Promise<void>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port: server!.ports.http }, () => {
+          s.write(request, () => {
+            setTimeout(() => {
+              s.resetAndDestroy();
+              resolve();
+            }, i % 4);
+          });
+        });
+        s.on('error', () => resolve());
+      });
+    for (let i = 0; i < 2000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => resetOne(i + j)));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.child.exitCode).toBeNull();
+    // The process survives an uncaught exception (it logs it), but nothing here may throw one.
+    expect(server.output()).not.toContain('uncaught exception');
+    expect((await getJson(`${server.url}/healthz`)).status).toBe(200);
+    const c = await WsClient.connect(`${server.wsUrl}?token=${token}`);
+    expect(await c.call('join')).toMatchObject({ ok: true });
+    c.close();
   });
 });
