@@ -96,4 +96,25 @@ describe('floods', () => {
     flooder.close();
     calm.close();
   });
+
+  it('counts every frame against the rate limit: invalid envelopes and unasked-for answers too', async () => {
+    const sign = (u: string) => server.tokens.sign({ room: 'frames', sub: u, name: u, role: 'student' }, 600);
+    // Invalid envelopes that carry an id were each answered bad_request, for free.
+    const garbage = await WsClient.connect(`${server.wsUrl}?token=${await sign('garbage')}`);
+    await garbage.ok('join');
+    const answered: Promise<unknown>[] = [];
+    for (let id = 1000; id < 1500; id++) answered.push(garbage.client.callWithId(id, { id, bogus: true }, { timeoutMs: 1500 }).catch(() => 'no answer'));
+    // Right behind them on the same socket, a real request finds the allowance spent.
+    expect((await garbage.call('getTransportStats', { transportId: 'x' })).error?.code).toBe('rate_limited');
+    const results = await Promise.all(answered);
+    const badRequests = results.filter((r) => (r as { error?: { code: string } }).error?.code === 'bad_request').length;
+    expect(badRequests).toBeLessThanOrEqual(110); // the burst of 100, and 50/s for a moment
+    // Answers to requests the server never sent were free too.
+    const answers = await WsClient.connect(`${server.wsUrl}?token=${await sign('answers')}`);
+    await answers.ok('join');
+    for (let id = 5000; id < 5500; id++) answers.sendRaw({ id, ok: true, data: {} });
+    expect((await answers.call('getTransportStats', { transportId: 'x' })).error?.code).toBe('rate_limited');
+    garbage.close();
+    answers.close();
+  });
 });
