@@ -5,6 +5,7 @@ import { errorOf, nextSsrc, notified, peerKitFor, produceMic, produceVideo } fro
 import { opusRtpParameters, vp8RtpParameters } from '../helpers/rtpParameters.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { WsClient } from '../helpers/wsClient.js';
 
 // Roles, the room's policy, moderation, hands and chat, spoken directly over the protocol against
 // the real server and worker. Media stopping in real browsers is in test/e2e/moderation.test.ts.
@@ -306,5 +307,18 @@ describe('chat', () => {
     expect(await errorOf(a.c, 'sendChat', { text: '4' })).toBe('rate_limited');
     await b.c.ok('sendChat', { text: 'b still talks' });
     expect(server.rooms.get('chat2')!.chat.history().map((m) => m.text)).toEqual(['hi there', '2', '3', 'b still talks']);
+  });
+
+  it('drops what can fake or hide text: bidi marks, separators and invisible characters, in chat and in names', async () => {
+    const a = await joinFully('chat3', 'a');
+    const { message } = await a.c.ok<{ message: { text: string } }>('sendChat', { text: '\u061cone\u2028two\u2029three\u200bfour' });
+    expect(message.text).toBe('onetwothreefour');
+    // A name from the token, as every other participant sees it.
+    const token = await server.tokens.sign({ room: 'chat3', sub: 'mallory', name: '\u202eTea\u200dcher\u200b', role: 'student' }, 600);
+    const m = await WsClient.connect(`${server.wsUrl}?token=${token}`);
+    await m.ok('join');
+    const joined = await notified(a.c, 'peerJoined');
+    expect((joined.data as { peer: { name: string } }).peer.name).toBe('Teacher');
+    m.close();
   });
 });
