@@ -65,7 +65,7 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
         : 'POST /api/tokens issues tokens to anyone on this machine (development mode); set SFU_JWT_SECRET for production',
     );
   }
-  const metrics = new Metrics(config.http.metricsCacheMs);
+  const metrics = new Metrics(config.metrics.cacheMs);
   const rooms = new RoomRegistry(
     pool,
     {
@@ -115,8 +115,8 @@ export async function startServer(config: Config, logger: Logger, clientDir = de
         devTokens,
         devTokenTtlSec: config.auth.devTokenTtlSec,
         tls: Boolean(config.http.tlsCert),
-        metricsToken: config.http.metricsToken,
-        demoAutojoin: config.http.demoAutojoin,
+        metricsToken: config.metrics.token,
+        demoAutojoin: config.demo.autojoin,
         clientDir,
         cluster,
       }), config.http);

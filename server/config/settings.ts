@@ -24,12 +24,16 @@ export const settingsSchema = z.object({
     tlsCert: setting(text.optional(), { env: 'SFU_TLS_CERT', file: true, allowed: 'a readable PEM certificate file (with SFU_TLS_KEY)' }),
     tlsKey: setting(text.optional(), { env: 'SFU_TLS_KEY', file: true, allowed: 'a readable PEM key file (with SFU_TLS_CERT)' }),
     headersTimeoutMs: setting(int(500, 120_000), { env: 'SFU_HTTP_HEADERS_TIMEOUT_MS', default: 10_000 }),
+  }),
+  metrics: z.object({
     /** GET /metrics needs `Authorization: Bearer <this>` when set (unset: open, like /healthz). */
-    metricsToken: setting(z.string().min(16).optional(), { env: 'SFU_METRICS_TOKEN', secret: true, allowed: 'a token of at least 16 characters' }),
+    token: setting(z.string().min(16).optional(), { env: 'SFU_METRICS_TOKEN', secret: true, allowed: 'a token of at least 16 characters' }),
     /** Scrapes within this long of the last collection get its result (every collection asks every worker). */
-    metricsCacheMs: setting(int(0, 60_000), { env: 'SFU_METRICS_CACHE_MS', default: 5000 }),
+    cacheMs: setting(int(0, 60_000), { env: 'SFU_METRICS_CACHE_MS', default: 5000 }),
+  }),
+  demo: z.object({
     /** The demo page joins (and publishes) by itself from a link's ?autojoin=1; otherwise it waits for a click. */
-    demoAutojoin: setting(z.boolean(), { env: 'SFU_DEMO_AUTOJOIN', default: false }),
+    autojoin: setting(z.boolean(), { env: 'SFU_DEMO_AUTOJOIN', default: false }),
   }),
   rtc: z.object({
     /** Local address the workers' WebRtcServers bind to. */
