@@ -51,7 +51,8 @@ describe('through the TURN relay in real Chromium', () => {
     ['a wrong secret', () => turnCredentials('this-is-not-the-secret', 'mallory', 600)],
     ['expired credentials', () => turnCredentials(secret, 'late', -60)],
   ])('with %s: no relay candidates, and the SDK reports relay_unavailable instead of hanging', async (_what, creds) => {
-    const page = await (await browser.newContext()).newPage();
+    // The test loads the SDK itself through eval (below), which the page's CSP forbids: lift it here only.
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
     await page.goto(`${url}/`);
     const { username, credential } = creds();
     const error = await page.evaluate(
