@@ -21,6 +21,7 @@ import {
   type RedirectTarget,
   type ServerMethod,
   type ServerRequestData,
+  tokenProtocols,
 } from './schema.js';
 import { Emitter } from './emitter.js';
 
@@ -65,7 +66,8 @@ export interface SocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
-export type SocketFactory = (url: string) => SocketLike;
+/** Opens a WebSocket to `url` offering `protocols` (the access token travels there, see tokenProtocols). */
+export type SocketFactory = (url: string, protocols?: string[]) => SocketLike;
 
 export interface SignalingSocketOptions {
   /** How long request() and call() wait for an answer, unless the request says otherwise. */
@@ -84,10 +86,10 @@ export interface RequestOptions {
 /** readyState of an open socket, the same in browsers and in `ws` (Node 20 has no global WebSocket to read it from). */
 const OPEN = 1;
 
-const defaultSocket: SocketFactory = (url) => {
-  const Ctor = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
-  if (!Ctor) throw new Error('no global WebSocket here: pass the `socket` option (in Node, e.g. url => new WebSocket(url) from ws)');
-  return new Ctor(url);
+const defaultSocket: SocketFactory = (url, protocols) => {
+  const Ctor = (globalThis as { WebSocket?: new (url: string, protocols?: string[]) => SocketLike }).WebSocket;
+  if (!Ctor) throw new Error('no global WebSocket here: pass the `socket` option (in Node, e.g. (url, protocols) => new WebSocket(url, protocols) from ws)');
+  return new Ctor(url, protocols);
 };
 
 const isErrorCode = (code: string): code is ErrorCode => (errorCodes as readonly string[]).includes(code);
@@ -130,9 +132,10 @@ export class SignalingSocket extends Emitter<SignalingEvents> {
     return this.ws?.readyState === OPEN;
   }
 
-  connect(url: string): Promise<void> {
+  /** Opens the socket; `token` (an access token) is presented as a subprotocol, not in the URL. */
+  connect(url: string, token?: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = this.makeSocket(url);
+      const ws = this.makeSocket(url, token === undefined ? undefined : tokenProtocols(token));
       this.ws = ws;
       let opened = false;
       const timer = setTimeout(() => ws.close(), this.connectTimeoutMs);
@@ -163,7 +166,7 @@ export class SignalingSocket extends Emitter<SignalingEvents> {
    * Moves to another server (a cluster's redirect): the current socket is closed without a `close`
    * event (this is no dropped connection), then the new one is opened.
    */
-  async switchTo(url: string): Promise<void> {
+  async switchTo(url: string, token?: string): Promise<void> {
     const old = this.ws;
     if (old) {
       old.onclose = null;
@@ -172,7 +175,7 @@ export class SignalingSocket extends Emitter<SignalingEvents> {
       if (this.ws === old) this.ws = undefined;
       this.failPending(new SignalingError('disconnected', 'socket moved to another server'));
     }
-    await this.connect(url);
+    await this.connect(url, token);
   }
 
   /** Sends a request; resolves with the answer's data checked against the method's schema, or throws the refusal. */

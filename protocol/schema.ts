@@ -318,6 +318,18 @@ export const notifications = {
 export type NotificationMethod = keyof typeof notifications;
 export type NotificationData<M extends NotificationMethod> = z.infer<(typeof notifications)[M]>;
 
+// ---- Presenting the access token ---------------------------------------------------------------
+
+/**
+ * The WebSocket subprotocol of this protocol. A client presents its access token as a second
+ * offered subprotocol, `access_token.<JWT>` (a JWT's characters are all allowed there), so that the
+ * token stays out of URLs and the logs that keep them; the server answers with `classroom-sfu`
+ * only. `/ws?token=<JWT>` is still accepted, for clients that cannot set subprotocols.
+ */
+export const subprotocol = 'classroom-sfu';
+export const tokenProtocolPrefix = 'access_token.';
+export const tokenProtocols = (token: string): string[] => [subprotocol, `${tokenProtocolPrefix}${token}`];
+
 // ---- WebSocket close codes the server uses ---------------------------------------------------
 export const closeCodes = {
   /** Frame was not JSON or not a protocol envelope. */

@@ -33,10 +33,10 @@ export async function listRooms(server: { httpUrl: string; secret: string }): Pr
  * One participant's signaling socket: the protocol's own client (protocol/client.ts) over `ws`,
  * answering the server's requests ok until a subscriber takes them over.
  */
-async function connectSignaling(url: string): Promise<SignalingSocket> {
-  const sig = new SignalingSocket({ requestTimeoutMs: 10_000, socket: (u) => new WebSocket(u) });
+async function connectSignaling(url: string, token: string): Promise<SignalingSocket> {
+  const sig = new SignalingSocket({ requestTimeoutMs: 10_000, socket: (u, protocols) => new WebSocket(u, protocols ?? []) });
   sig.onServerRequest = async () => undefined;
-  await sig.connect(url);
+  await sig.connect(url, token);
   return sig;
 }
 
@@ -89,7 +89,7 @@ export interface JoinedPeer {
 }
 
 export async function joinPeer(opts: ParticipantOptions): Promise<JoinedPeer> {
-  const sig = await connectSignaling(`${opts.wsUrl}?token=${opts.token}`);
+  const sig = await connectSignaling(opts.wsUrl, opts.token);
   try {
     const join = await sig.request('join', {});
     await sig.request('setRtpCapabilities', { rtpCapabilities: minimalRtpCapabilities });

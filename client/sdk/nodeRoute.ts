@@ -51,11 +51,9 @@ export class NodeRoute {
     return typeof this.opts.token === 'string' ? this.opts.token : await this.opts.token();
   }
 
-  /** A node's URL with a fresh token. */
-  async wsUrl(base = this.serverUrl): Promise<string> {
-    const u = new URL(base, location.href);
-    u.searchParams.set('token', await this.token());
-    return u.toString();
+  /** Connects to a node (default: the one to talk to now) with a fresh token, presented in the handshake. */
+  async connect(base = this.serverUrl): Promise<void> {
+    await this.socket.connect(new URL(base, location.href).toString(), await this.token());
   }
 
   /**
@@ -74,7 +72,7 @@ export class NodeRoute {
       if (!(err instanceof SignalingError) || err.code !== 'redirect' || !err.redirect || hopping) throw err;
       this.originUrl = err.redirect.url;
       this.viaEntry = false;
-      await this.socket.switchTo(await this.wsUrl(err.redirect.url));
+      await this.socket.switchTo(new URL(err.redirect.url, location.href).toString(), await this.token());
       return this.requestJoin({ ...data, redirected: true });
     }
   }

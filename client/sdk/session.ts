@@ -101,7 +101,7 @@ export class Session {
       for (let attempt = 0; ; attempt++) {
         this.route.reset();
         try {
-          await this.socket.connect(await this.route.wsUrl());
+          await this.route.connect();
           await this.joinFresh();
           break;
         } catch (err) {
@@ -191,7 +191,7 @@ export class Session {
         await new Promise((r) => setTimeout(r, attempt === 0 && firstDelayMs !== undefined ? firstDelayMs : backoffDelay(attempt)));
         if (this.leaving) return;
         try {
-          await this.socket.connect(await this.route.wsUrl());
+          await this.route.connect();
           if (!(await this.tryResume())) await this.rejoin();
           this.reconnectAttempt = 0;
           this.setState('connected');

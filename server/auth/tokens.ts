@@ -58,7 +58,7 @@ export class TokenService {
 
   /** Throws AppError('unauthorized') with the reason for a missing, forged, expired or malformed token. */
   async verify(token: string | null | undefined): Promise<AccessClaims & { exp: number }> {
-    if (!token) throw unauthorized('missing access token (?token=...)');
+    if (!token) throw unauthorized('missing access token (offer it as the access_token.<JWT> WebSocket subprotocol, or ?token=...)');
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],

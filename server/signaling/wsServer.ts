@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { closeCodes } from '../../protocol/schema.js';
+import { closeCodes, subprotocol, tokenProtocolPrefix } from '../../protocol/schema.js';
 import { isParticipant, type TokenClaims, type TokenService } from '../auth/tokens.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -47,7 +47,12 @@ export function originAllowed(origin: string | undefined, host: string | undefin
 export function attachSignaling(server: http.Server, opts: SignalingOptions): Signaling {
   const log = opts.logger.child({ component: 'signaling' });
   // ws closes a socket whose frame exceeds maxPayload with 1009 itself.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes });
+  // The answer names our protocol only: never the token a client offered beside it.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxMessageBytes,
+    handleProtocols: (offered) => (offered.has(subprotocol) ? subprotocol : false),
+  });
   const connections = new Set<Connection>();
   const missedPongs = new WeakMap<WebSocket, number>();
   let accepting = true;
@@ -78,7 +83,7 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
       let claims: (TokenClaims & { exp: number }) | undefined;
       let refusal = 'token check failed';
       try {
-        const verified = await opts.tokens.verify(url.searchParams.get('token'));
+        const verified = await opts.tokens.verify(offeredToken(req) ?? url.searchParams.get('token'));
         if (isParticipant(verified)) claims = { ...verified, role: verified.role };
         else refusal = 'an admin token reads rooms over HTTP (GET /api/rooms) and cannot join one; use a teacher, student or observer token';
       } catch (err) {
@@ -137,4 +142,10 @@ export function attachSignaling(server: http.Server, opts: SignalingOptions): Si
 
 function refuse(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** The access token offered as a subprotocol (`access_token.<JWT>`, see protocol/schema.ts), if any. */
+function offeredToken(req: http.IncomingMessage): string | undefined {
+  const offered = req.headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()) ?? [];
+  return offered.find((p) => p.startsWith(tokenProtocolPrefix))?.slice(tokenProtocolPrefix.length) || undefined;
 }

@@ -47,13 +47,17 @@ export class WsClient {
     };
   }
 
-  /** Opens a socket; rejects with `HTTP <status>` when the server refuses the upgrade. */
-  static async connect(url: string, headers: Record<string, string> = {}, options: { autoPong?: boolean } = {}): Promise<WsClient> {
+  /**
+   * Opens a socket; rejects with `HTTP <status>` when the server refuses the upgrade. `token` is
+   * presented as a subprotocol (the SDK's way); tests that put it in the URL use the older form.
+   */
+  static async connect(url: string, headers: Record<string, string> = {}, options: { autoPong?: boolean; token?: string } = {}): Promise<WsClient> {
+    const { token, ...wsOptions } = options;
     let refused: number | undefined;
     const client = new SignalingSocket({
       requestTimeoutMs: 10_000,
-      socket: (u) => {
-        const ws = new WebSocket(u, { headers, ...options });
+      socket: (u, protocols) => {
+        const ws = new WebSocket(u, protocols ?? [], { headers, ...wsOptions });
         ws.once('unexpected-response', (_req, res) => {
           refused = res.statusCode;
           ws.terminate();
@@ -64,7 +68,7 @@ export class WsClient {
     });
     const c = new WsClient(client);
     try {
-      await client.connect(url);
+      await client.connect(url, token);
     } catch (err) {
       throw refused === undefined ? err : new Error(`HTTP ${refused}`);
     }

@@ -62,6 +62,15 @@ describe('authentication and transport-level rules', () => {
     c.close();
   });
 
+  it('takes the token offered as a subprotocol, out of the URL, and answers with the protocol name only', async () => {
+    const c = await WsClient.connect(base, {}, { token: await token('sub', 'offered') });
+    expect(c.ws.protocol).toBe('classroom-sfu');
+    expect(await c.call('join')).toMatchObject({ ok: true });
+    c.close();
+    const forged = await WsClient.connect(base, {}, { token: 'not.a.jwt' });
+    expect((await forged.closed).code).toBe(4001);
+  });
+
   it('refuses a WebSocket from a foreign Origin with HTTP 403', async () => {
     await expect(WsClient.connect(`${base}?token=${await token('a', 'u')}`, { Origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
     const c = await WsClient.connect(`${base}?token=${await token('a', 'u')}`, { Origin: `http://localhost:${port}` });
