@@ -13,6 +13,7 @@ import pino from 'pino';
 import { startServer, type RunningServer } from '../server/app.js';
 import { loadConfig } from '../server/config/load.js';
 import { Loadgen, type LoadgenStats } from './lib/loadgen.js';
+import { privatePorts } from './lib/serverProcess.js';
 import { audioRate, signToken, startPublisher, startSubscriber, type Publisher, type Subscriber } from './lib/participants.js';
 
 const httpPort = 3400;
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
     SFU_HTTP_PORT: String(httpPort),
     SFU_RTC_LISTEN_IP: '127.0.0.1',
     SFU_RTC_BASE_PORT: String(rtcPort),
+    ...privatePorts(rtcPort),
     SFU_WORKERS: '1',
     SFU_JWT_SECRET: secret,
     SFU_DEV_TOKENS: 'false',

@@ -26,6 +26,19 @@ export interface BenchServerOptions {
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const secret = 'bench-secret-0123456789-abcdefghijklmnop';
 
+/**
+ * The pipe and recording ports, next to the RTC ports and below Linux's ephemeral range (their
+ * defaults lie in it, where the load generator's thousands of sockets take their ports).
+ */
+export function privatePorts(rtcPort: number): Record<string, string> {
+  return {
+    SFU_RTC_INTERNAL_MIN_PORT: String(rtcPort + 50),
+    SFU_RTC_INTERNAL_MAX_PORT: String(rtcPort + 89),
+    SFU_RECORDING_MIN_PORT: String(rtcPort + 90),
+    SFU_RECORDING_MAX_PORT: String(rtcPort + 99),
+  };
+}
+
 export async function startBenchServer(opts: BenchServerOptions): Promise<BenchServer> {
   const main = path.join(repoRoot, 'dist', 'server', 'main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`node scripts/build.mjs\` (npm test and npm start do)`);
@@ -38,6 +51,7 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       SFU_HTTP_PORT: String(opts.httpPort),
       SFU_RTC_LISTEN_IP: '127.0.0.1',
       SFU_RTC_BASE_PORT: String(opts.rtcPort),
+      ...privatePorts(opts.rtcPort),
       SFU_WORKERS: String(opts.workers),
       SFU_JWT_SECRET: secret,
       SFU_DEV_TOKENS: 'false',

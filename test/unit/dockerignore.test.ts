@@ -13,12 +13,12 @@ function ignored(patterns: string[], file: string): boolean {
     new RegExp(
       `^${p
         .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*\//g, '\u0000')
-        .replace(/\*\*/g, '\u0001')
+        .replace(/\*\*\//g, '«dirs»')
+        .replace(/\*\*/g, '«any»')
         .replace(/\*/g, '[^/]*')
         .replace(/\?/g, '[^/]')
-        .replace(/\u0000/g, '(?:.*/)?')
-        .replace(/\u0001/g, '.*')}$`,
+        .replace(/«dirs»/g, '(?:.*/)?')
+        .replace(/«any»/g, '.*')}$`,
     );
   const parts = file.split('/');
   const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
