@@ -303,7 +303,9 @@ export const notifications = {
   removed: z.strictObject({ reason: z.string(), banSeconds: z.number().int().nonnegative() }),
   recordingStarted: z.strictObject({ recordingId: id }),
   recordingStopped: z.strictObject({ recordingId: id }),
-  /** ffmpeg crashed, the disk is full, ffmpeg is missing...: the class goes on, unrecorded. */
+  /** To the teachers: one participant's file failed (its ffmpeg died); the recording goes on with the others. */
+  recordingFileFailed: z.strictObject({ recordingId: id, file: z.string(), reason: z.string() }),
+  /** ffmpeg is missing, or every file failed (the disk is full...): the class goes on, unrecorded. */
   recordingFailed: z.strictObject({ recordingId: id, reason: z.string() }),
   /**
    * The access token this session joined with expires at `expiresAt` (server clock, ms since the

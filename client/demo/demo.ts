@@ -291,6 +291,7 @@ async function join(roomId: string, name: string, role: string, publish: boolean
     renderHands();
   });
   room.on('recording', (r) => {
+    if (r.state === 'fileFailed') return notice(`One file of the recording failed (${r.file}): ${r.reason}. The others go on.`);
     const b = $<HTMLButtonElement>('#toggle-record');
     b.setAttribute('aria-pressed', String(r.state === 'started'));
     b.textContent = r.state === 'started' ? 'Stop recording' : 'Record';

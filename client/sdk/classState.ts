@@ -58,6 +58,7 @@ export class ClassState {
     socket.on('recordingStarted', ({ recordingId }) => this.emit('recording', { state: 'started', recordingId }));
     socket.on('recordingStopped', ({ recordingId }) => this.emit('recording', { state: 'stopped', recordingId }));
     socket.on('recordingFailed', ({ recordingId, reason }) => this.emit('recording', { state: 'failed', recordingId, reason }));
+    socket.on('recordingFileFailed', ({ recordingId, file, reason }) => this.emit('recording', { state: 'fileFailed', recordingId, file, reason }));
   }
 
   /** Peers with a raised hand, first raised first. */

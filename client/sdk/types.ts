@@ -74,8 +74,11 @@ export type ClassroomEvents = {
   classEnded: [{ reason: string }];
   /** The same user joined this class again (another tab or device), which took over; no reconnecting. */
   replaced: [{ reason: string }];
-  /** The room's recording started, stopped, or failed (with the reason). */
-  recording: [{ state: 'started' | 'stopped' | 'failed'; recordingId: string; reason?: string }];
+  /**
+   * The room's recording started, stopped, or failed (with the reason); for a teacher also
+   * `fileFailed`: one participant's file failed (`file`, `reason`) while the recording goes on.
+   */
+  recording: [{ state: 'started' | 'stopped' | 'failed' | 'fileFailed'; recordingId: string; reason?: string; file?: string }];
   /** One of our own producers was closed by the server. */
   localSourceClosed: [Source];
   /** A transport's ICE connection state changed. */

@@ -45,8 +45,8 @@ export interface RecordingOptions {
   /** Files one participant (user) may get in this recording: bounds what re-publishing in a loop costs. */
   maxSessionsPerUser: number;
   logger: Logger;
-  /** State changes the room should hear about. */
-  onEvent: (e: { type: 'started' | 'stopped' } | { type: 'failed'; reason: string }) => void;
+  /** State changes the room should hear about (a file failing alone: its teachers). */
+  onEvent: (e: { type: 'started' | 'stopped' } | { type: 'failed'; reason: string } | { type: 'fileFailed'; file: string; reason: string }) => void;
 }
 
 /** Producers of one peer that appear within this window go into one file (camera and mic together). */
@@ -57,9 +57,10 @@ const groupWindowMs = 1500;
  * per screen share, including producers that appear while it runs. Its metadata is kept in
  * recording.json next to the files, so that recordings outlive the process.
  *
- * A session that cannot start fails alone (its file says why) and the others go on; one whose
- * producers closed while it started is dropped. Only ffmpeg missing, or an ffmpeg dying mid-recording
- * (killed, disk full), fails the whole recording.
+ * A session that cannot start, or whose ffmpeg dies, fails alone (its file says why, the teachers
+ * are told) and the others go on; one whose producers closed while it started is dropped. The whole
+ * recording fails only when ffmpeg is missing, or when every file it started has failed (a full
+ * disk fails them all).
  */
 export class Recording {
   readonly meta: RecordingMeta;
@@ -164,7 +165,7 @@ export class Recording {
       ffmpegBin: this.opts.ffmpegBin,
       ports: this.opts.ports,
       logger: this.log,
-      onFailure: (reason) => void this.fail(reason),
+      onFailure: (reason) => void this.sessionFailed(session, reason),
       onIdle: () => void this.finishSession(session),
       onReleased: () => this.opts.ffmpegSlots.release(),
     });
@@ -190,6 +191,17 @@ export class Recording {
       this.log.warn({ file: session.file.name, err }, 'recording session failed to start; the others go on');
       this.save();
     }
+  }
+
+  /** One participant's ffmpeg died: that file ends with the reason; the others go on. */
+  private async sessionFailed(session: RecordingSession, reason: string): Promise<void> {
+    if (!this.active || session.file.error) return;
+    session.file.error = reason;
+    this.log.warn({ file: session.file.name, reason }, 'a recording file failed; the others go on');
+    this.opts.onEvent({ type: 'fileFailed', file: session.file.name, reason });
+    await session.stop();
+    this.save();
+    if (this.sessions.every((s) => s.file.error)) await this.fail(`every file of the recording failed; the last: ${reason}`);
   }
 
   /** The participant left or stopped publishing: close their file, keep recording the others. */

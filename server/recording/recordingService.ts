@@ -112,6 +112,10 @@ export class RecordingService {
         if (e.type === 'started') room.broadcast('recordingStarted', { recordingId });
         else if (e.type === 'stopped') room.broadcast('recordingStopped', { recordingId });
         else if (e.type === 'failed') room.broadcast('recordingFailed', { recordingId, reason: e.reason });
+        else if (e.type === 'fileFailed') {
+          for (const p of room.peers.values()) if (p.role === 'teacher') p.notify('recordingFileFailed', { recordingId, file: e.file, reason: e.reason });
+          return;
+        }
         if (e.type !== 'started') this.detach(roomId, recording);
       },
     });
