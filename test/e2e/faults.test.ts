@@ -94,13 +94,14 @@ describe('the server process restarts, then shuts down', () => {
     }
 
     // Graceful shutdown: peers are told (the socket closes with 1001) and the process exits 0 in time.
-    const closes = a.evaluate(
-      () =>
-        new Promise<number>((resolve) => {
-          window.classroom!.socket.on('close', ({ code }) => resolve(code));
-          setTimeout(() => resolve(-1), 15_000); // never hang the suite
-        }),
-    );
+    // The listener is in place before the signal (an evaluate still on its way could miss the close).
+    await a.evaluate(() => {
+      (window as unknown as { closeCode: Promise<number> }).closeCode = new Promise<number>((resolve) => {
+        window.classroom!.socket.on('close', ({ code }) => resolve(code));
+        setTimeout(() => resolve(-1), 15_000); // never hang the suite
+      });
+    });
+    const closes = a.evaluate(() => (window as unknown as { closeCode: Promise<number> }).closeCode);
     const t0 = Date.now();
     const exit = await server.stop('SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null });
