@@ -35,6 +35,7 @@ export class Dynacast {
   private readonly demands = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private dueAt = 0;
+  private shut = false;
 
   constructor(private readonly peers: ReadonlyMap<string, Peer>) {}
 
@@ -74,7 +75,9 @@ export class Dynacast {
     }
   }
 
+  /** The room closes: nobody is told anything more. */
   close(): void {
+    this.shut = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -98,6 +101,7 @@ export class Dynacast {
   }
 
   private schedule(delayMs: number): void {
+    if (this.shut) return;
     const at = Date.now() + delayMs;
     if (this.timer && this.dueAt <= at) return;
     clearTimeout(this.timer);

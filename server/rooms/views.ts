@@ -28,6 +28,7 @@ export class RoomViews {
   private ranking: Map<string, number> | null = null;
   private readonly dirty = new Set<Peer>();
   private timer: NodeJS.Timeout | undefined;
+  private shut = false;
 
   constructor(
     private readonly peers: ReadonlyMap<string, Peer>,
@@ -88,12 +89,15 @@ export class RoomViews {
     this.ranking = null;
   }
 
+  /** The room closes: its consumers closing now need nothing more. */
   close(): void {
+    this.shut = true;
     clearTimeout(this.timer);
     this.dirty.clear();
   }
 
   private touch(peer: Peer): void {
+    if (this.shut) return;
     this.dirty.add(peer);
     this.timer ??= setTimeout(() => this.flush(), coalesceMs);
   }
