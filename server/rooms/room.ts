@@ -45,7 +45,6 @@ export type RoomEvents = {
   close: [];
 };
 
-
 /**
  * One class: its routers (one, or one per worker for a class bigger than a core; see
  * RoomRouters), its peers, and the rules that tie their media together (who consumes what).
@@ -280,12 +279,13 @@ export class Room {
     if (peer.role === 'observer') throw forbidden('observers cannot publish');
     const transport = this.transportOf(peer, req.transportId);
     if (transport.appData.direction !== 'send') throw badRequest('produce needs a send transport');
-    checkPublish(peer, req.source, req.kind, {
+    const rules = () => ({
       peers: this.peers,
       maxPublishers: this.opts.limits.maxPublishers,
       maxScreenShares: this.policy.maxScreenShares,
       maxStudentCameras: this.views.limits.maxStudentCameras,
     });
+    checkPublish(peer, req.source, req.kind, rules());
     // A student's microphone starts muted when it is their first in this room and the policy says
     // so, or whenever they may not unmute themselves.
     const muteMic = req.source === 'mic' && peer.role === 'student' && ((this.policy.joinMuted && !this.micUsers.has(peer.userId)) || !this.mayUnmute(peer));
@@ -297,12 +297,19 @@ export class Room {
     });
     // The peer left (or was replaced) while the worker created it: its transport closed before
     // the producer existed here, so nothing else would release it. Or a request of the peer's
-    // previous socket (a resumed session) published the same source meanwhile.
+    // previous socket (a resumed session) published the same source meanwhile, or others took the
+    // room's last places (publishers, screen shares, student cameras).
     const duplicate = peer.producerBySource(req.source);
     if (peer.closed || transport.closed || duplicate) {
       producer.close();
       if (duplicate) throw conflict(`already publishing ${req.source} (producer ${duplicate.id})`);
       throw notFound(peer.closed ? 'peer left' : `transport ${transport.id} closed`);
+    }
+    try {
+      checkPublish(peer, req.source, req.kind, rules());
+    } catch (err) {
+      producer.close();
+      throw err;
     }
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => {
