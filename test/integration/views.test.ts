@@ -220,6 +220,17 @@ describe("the class's video limits", () => {
     await a.c.request('closeProducer', { producerId: aCam.producerId });
     await produceVideo(b);
   });
+
+  it('hold when students turn their cameras on at the same moment', async () => {
+    const room = 'cameras-at-once';
+    const teacher = await joinFully(room, 't', 'teacher');
+    await teacher.c.request('setVideoLimits', { maxStudentCameras: 2 });
+    const students = await Promise.all([1, 2, 3, 4, 5].map((i) => joinFully(room, `s${i}`)));
+    const answers = await Promise.all(students.map((p, i) => p.c.call('produce', { transportId: p.sendId, kind: 'video', source: 'cam', rtpParameters: vp8RtpParameters(600_000 + i) })));
+    expect(answers.filter((r) => r.ok)).toHaveLength(2);
+    expect(answers.filter((r) => !r.ok).map((r) => r.error?.code)).toEqual(['room_full', 'room_full', 'room_full']);
+    expect([...server.rooms.get(room)!.peers.values()].filter((p) => p.producerBySource('cam')).length).toBe(2);
+  });
 });
 
 describe('the fallback for a client that says nothing', () => {
