@@ -92,12 +92,15 @@ export class Room {
     this.chat = new ChatLog(l.chatHistory, l.chatMaxLength);
     this.dynacast = new Dynacast(this.peers);
     this.views = new RoomViews(this.peers, { maxVideosPerStudent: l.maxVideosPerStudent, maxStudentCameras: l.maxStudentCameras }, () => this.dynacast.touch());
+    // Views and dynacast are about video: audio consumers come and go without them.
     this.consumerHooks = {
-      added: (peer) => {
+      added: (peer, consumer) => {
+        if (consumer.kind !== 'video') return;
         this.views.consumerAdded(peer);
         this.dynacast.touch();
       },
       closed: (peer, consumer) => {
+        if (consumer.kind !== 'video') return;
         this.views.consumerClosed(peer, consumer.id);
         this.dynacast.touch();
       },
