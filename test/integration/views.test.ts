@@ -323,14 +323,18 @@ describe('dynacast', () => {
 });
 
 describe('a screen share with its sound', () => {
-  it('is an audio source of its own: consumed by others, not a screen share of its own, and stopped with the screen by the teacher', async () => {
+  it('is an audio source of its own: consumed by others, not a screen share of its own, never the active speaker, and stopped with the screen by the teacher', async () => {
     const room = 'screen-audio';
     const teacher = await joinFully(room, 't', 'teacher');
     const s = await joinFully(room, 's');
     expect(await errorOf(s.c, 'produce', { transportId: s.sendId, kind: 'video', source: 'screenAudio', rtpParameters: vp8RtpParameters(515151) })).toBe('bad_request');
     const share = await produceVideo(s, 'screen');
     const sound = await produceAudio(s, 'screenAudio');
-    await produceMic(s);
+    const mic = await produceMic(s);
+    // The active speaker observer hears the microphone, not the shared tab.
+    const observed = (await server.rooms.get(room)!.router.dump()).mapProducerIdObserverIds.filter((e) => e.values.length > 0).map((e) => e.key);
+    expect(observed).toContain(mic.producerId);
+    expect(observed).not.toContain(sound.producerId);
     const offered = await waitFor(() => teacher.c.serverRequests.find((r) => r.method === 'newConsumer' && r.data.producerId === sound.producerId)?.data, 5000, 'newConsumer for the sound');
     expect(offered).toMatchObject({ kind: 'audio', source: 'screenAudio', peerId: s.peerId });
     // A second share (SFU_MAX_SCREEN_SHARES=2) is still allowed: a share's sound is not a share.
