@@ -50,7 +50,8 @@ export type NotificationEnvelope = z.infer<typeof notificationEnvelope>;
 
 const id = z.string().min(1).max(128);
 export const roles = ['teacher', 'student', 'observer'] as const;
-export const sources = ['mic', 'cam', 'screen'] as const;
+/** `screenAudio`: the sound of a shared tab or screen, published beside `screen`. */
+export const sources = ['mic', 'cam', 'screen', 'screenAudio'] as const;
 export const kinds = ['audio', 'video'] as const;
 export const directions = ['send', 'recv'] as const;
 export type Role = (typeof roles)[number];
@@ -100,6 +101,18 @@ export const roomPolicy = z.strictObject({
   maxScreenShares: z.number().int().min(1).max(16),
 });
 export type RoomPolicy = z.infer<typeof roomPolicy>;
+
+/** How much video a class carries, set by its teacher (defaults from the server's config). */
+export const videoLimits = z.strictObject({
+  /**
+   * The most remote videos a student receives at once (their `setView`, or the server's fallback
+   * choice, is cut to it); the teachers' cameras and screen shares do not count.
+   */
+  maxVideosPerStudent: z.number().int().min(1).max(100),
+  /** The most students who may send a camera at once (a camera beyond it is refused). */
+  maxStudentCameras: z.number().int().min(0).max(1000),
+});
+export type VideoLimits = z.infer<typeof videoLimits>;
 
 export const qualityLevels = ['good', 'fair', 'poor', 'lost'] as const;
 export type QualityLevel = (typeof qualityLevels)[number];
@@ -164,6 +177,7 @@ export const clientRequests = {
       /** On resume: the consumers the server still holds for this peer; the client drops others. */
       consumerIds: z.array(id),
       policy: roomPolicy,
+      videoLimits,
       /** The room's last chat messages, oldest first. */
       chat: z.array(chatMessage),
       /** The current dominant speaker, if any. */
@@ -192,6 +206,21 @@ export const clientRequests = {
     empty,
   ],
   setConsumerPriority: [z.strictObject({ consumerId: id, priority: z.number().int().min(1).max(255) }), empty],
+  /**
+   * What this peer shows: the remote videos on its page, each with its size in device pixels (a
+   * video consumer not listed is hidden: the server pauses it, and resumes it with a key frame once
+   * listed again; a listed one gets the simulcast layer that fits its size). `audioOnly`: no video
+   * but screen shares. Until a peer sends its first view, the server chooses for it (the teachers,
+   * screen shares and recent speakers, up to the room's cap). Answers the video consumers now
+   * forwarded (the cap may cut the list).
+   */
+  setView: [
+    z.strictObject({
+      videos: z.array(z.strictObject({ consumerId: id, width: z.number().int().min(0).max(16384), height: z.number().int().min(0).max(16384) })).max(500),
+      audioOnly: z.boolean(),
+    }),
+    z.strictObject({ receiving: z.array(id) }),
+  ],
   /** Closes one of the peer's transports and everything on it (e.g. to re-create it relay-only). */
   closeTransport: [transportRef, empty],
   getTransportStats: [transportRef, z.strictObject({ stats: z.array(z.looseObject({})) })],
@@ -227,6 +256,8 @@ export const clientRequests = {
   sendChat: [z.strictObject({ text: z.string().min(1).max(chatTextMax) }), z.strictObject({ message: chatMessage })],
   /** Teacher: change some of the room's rules; answers the whole policy. */
   setRoomPolicy: [roomPolicy.partial(), z.strictObject({ policy: roomPolicy })],
+  /** Teacher: change the class's video limits; answers them whole (everyone gets `videoLimits`). */
+  setVideoLimits: [videoLimits.partial(), z.strictObject({ videoLimits })],
   /** Teacher: pause a student's microphone (the student may unmute again only if the policy lets it). */
   mutePeer: [z.strictObject({ peerId: id }), empty],
   /** Teacher: pause every student's microphone. */
@@ -278,6 +309,12 @@ export const notifications = {
   consumerLayersChanged: z.strictObject({ consumerId: id, spatialLayer: z.number().nullable(), temporalLayer: z.number().nullable() }),
   producerPaused: z.strictObject({ peerId: id, producerId: id }),
   producerResumed: z.strictObject({ peerId: id, producerId: id }),
+  /**
+   * Dynacast, to a publisher: the highest simulcast layer of its producer anyone shows now (0 the
+   * lowest), or null when nobody shows it: the client encodes no more than that, and nothing at all
+   * for null, until told otherwise. Sent on changes only; a new producer starts as wanted whole.
+   */
+  layersWanted: z.strictObject({ producerId: id, spatialLayer: z.number().int().min(0).max(3).nullable() }),
   /** The server closed one of the peer's own producers (e.g. its transport closed). */
   producerClosed: z.strictObject({ producerId: id }),
   activeSpeaker: z.strictObject({ peerId: id.nullable() }),
@@ -289,6 +326,7 @@ export const notifications = {
   /** A peer's hand or speak permission changed. */
   peerUpdated: z.strictObject({ peer: peerInfo }),
   roomPolicy: z.strictObject({ policy: roomPolicy }),
+  videoLimits: z.strictObject({ videoLimits }),
   chat: z.strictObject({ message: chatMessage }),
   /**
    * The teacher acted on this peer's media: its microphone muted (the client pauses its producer),

@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import WebSocket from 'ws';
 import { SignalingSocket } from '../../protocol/client.js';
-import type { ClientRequestData, MediaKind, ServerRequestData, Source } from '../../protocol/schema.js';
+import type { ClientRequestData, MediaKind, NotificationData, ServerRequestData, Source } from '../../protocol/schema.js';
 import { TokenService, type AccessClaims } from '../../server/auth/tokens.js';
 import type { Loadgen, StreamSpec } from './loadgen.js';
 
@@ -72,6 +72,9 @@ export interface PublisherOptions extends ParticipantOptions {
   /** Simulcast layers, lowest first; [] publishes no video. Default 15/30/55 packets/s. */
   layers?: Layer[];
   keyFrameIntervalMs?: number;
+  /** What the video and the audio are published as (default a camera and a microphone; or a screen share with its sound). */
+  videoSource?: 'cam' | 'screen';
+  audioSource?: 'mic' | 'screenAudio';
 }
 
 export const defaultLayers: Layer[] = [
@@ -123,6 +126,10 @@ async function joinAndCreate(opts: ParticipantOptions, direction: 'send' | 'recv
 export interface Publisher {
   peerId: string;
   sessionId: string;
+  audioProducerId: string | undefined;
+  videoProducerId: string | undefined;
+  /** Dynacast: every `layersWanted` the server sent, with when it arrived (ms since the epoch). */
+  layersWanted: (NotificationData<'layersWanted'> & { at: number })[];
   audioSsrc: number | undefined;
   /** Per layer, lowest first. */
   videoSsrcs: number[];
@@ -138,16 +145,22 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
   const ssrc = () => randomInt(1, 2 ** 32 - 1);
   const streams: StreamSpec[] = [];
   const cname = `${opts.name}-cname`;
+  // The generator sends every layer whatever the server wants: these are only kept for tests to read.
+  const layersWanted: Publisher['layersWanted'] = [];
+  sig.on('layersWanted', (d) => layersWanted.push({ ...d, at: Date.now() }));
   try {
     const produce = async (kind: MediaKind, source: Source, rtpParameters: ClientRequestData<'produce'>['rtpParameters']) => {
       const r = await sig.request('produce', { transportId: transport.id, kind, source, rtpParameters });
       // A student's microphone may start muted by the room's policy: unmute it like the SDK would.
       if (r.paused) await sig.request('resumeProducer', { producerId: r.producerId });
+      return r.producerId;
     };
     let audioSsrc: number | undefined;
+    let audioProducerId: string | undefined;
+    let videoProducerId: string | undefined;
     if (opts.audio ?? true) {
       audioSsrc = ssrc();
-      await produce('audio', 'mic', {
+      audioProducerId = await produce('audio', opts.audioSource ?? 'mic', {
         codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 }, rtcpFeedback: [] }],
         headerExtensions: [],
         encodings: [{ ssrc: audioSsrc }],
@@ -158,7 +171,7 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
     const videoSsrcs = layers.map(() => ssrc());
     if (layers.length > 0) {
       // Simulcast by SSRC (no rid, no mid): one encoding per layer, lowest first.
-      await produce('video', 'cam', {
+      videoProducerId = await produce('video', opts.videoSource ?? 'cam', {
         codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: videoFeedback }],
         headerExtensions: [],
         encodings: videoSsrcs.map((s) => ({ ssrc: s })),
@@ -176,7 +189,7 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
       streams,
       ...(opts.keyFrameIntervalMs === undefined ? {} : { keyFrameIntervalMs: opts.keyFrameIntervalMs }),
     });
-    return { peerId, sessionId, audioSsrc, videoSsrcs, layers, close: () => leave(sig, opts.loadgen, sessionId) };
+    return { peerId, sessionId, audioProducerId, videoProducerId, layersWanted, audioSsrc, videoSsrcs, layers, close: () => leave(sig, opts.loadgen, sessionId) };
   } catch (err) {
     sig.close();
     opts.loadgen.removeSession(sessionId);
@@ -198,6 +211,11 @@ export interface Subscriber {
   sessionId: string;
   /** By consumer id; filled as the server offers consumers. */
   consumers: Map<string, ConsumerInfo>;
+  /**
+   * Says what this subscriber shows (setView; until then the server chooses for it): the videos
+   * of these consumers at these sizes, in this order. Answers the ones the server forwards.
+   */
+  setView(videos: { consumerId: string; width: number; height?: number }[], audioOnly?: boolean): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -234,7 +252,11 @@ export async function startSubscriber(opts: ParticipantOptions, joined?: JoinedP
     opts.loadgen.removeSession(sessionId);
     throw err;
   }
-  return { peerId, sessionId, consumers, close: () => leave(sig, opts.loadgen, sessionId) };
+  const setView: Subscriber['setView'] = async (videos, audioOnly = false) => {
+    const shown = videos.map((v) => ({ consumerId: v.consumerId, width: v.width, height: v.height ?? Math.round((v.width * 9) / 16) }));
+    return (await sig.request('setView', { videos: shown, audioOnly })).receiving;
+  };
+  return { peerId, sessionId, consumers, setView, close: () => leave(sig, opts.loadgen, sessionId) };
 }
 
 async function leave(sig: SignalingSocket, loadgen: Loadgen, sessionId: string): Promise<void> {

@@ -59,6 +59,12 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       // A benchmark room holds far more peers than a class, and its clients request fast.
       SFU_ROOM_MAX_PEERS: '10000',
       SFU_ROOM_MAX_PUBLISHERS: '10000',
+      // The load generator never says what it shows (setView), so the server's fallback choice
+      // applies to it: at the largest cap every participant still receives every video (up to
+      // 100 of them) and every student may send a camera, as the scenarios measured before
+      // receive-what-is-shown. A scenario measuring the cap sets its own in `env`.
+      SFU_ROOM_MAX_VIDEOS_PER_STUDENT: '100',
+      SFU_ROOM_MAX_STUDENT_CAMERAS: '1000',
       // Every synthetic participant comes from 127.0.0.1, thousands of them.
       SFU_MAX_PEERS: '1000000',
       SFU_MAX_CONNECTIONS_PER_IP: '0',

@@ -198,7 +198,8 @@ function setPaused(t: RemoteTrack, paused: boolean): void {
   } else if (!paused) badge?.remove();
 }
 
-const sourceButtons: Record<Source, { id: string; on: string; off: string }> = {
+/** A share's sound (screenAudio) goes with its screen: it has no button of its own. */
+const sourceButtons: Record<Exclude<Source, 'screenAudio'>, { id: string; on: string; off: string }> = {
   mic: { id: '#toggle-mic', on: 'Mute', off: 'Unmute' },
   cam: { id: '#toggle-cam', on: 'Stop camera', off: 'Start camera' },
   screen: { id: '#toggle-screen', on: 'Stop sharing', off: 'Share screen' },
@@ -206,7 +207,7 @@ const sourceButtons: Record<Source, { id: string; on: string; off: string }> = {
 
 /** Buttons show what the SDK says, so that the teacher's actions on us show as well. */
 function syncButtons(): void {
-  for (const [source, b] of Object.entries(sourceButtons) as [Source, (typeof sourceButtons)[Source]][]) {
+  for (const [source, b] of Object.entries(sourceButtons) as [keyof typeof sourceButtons, (typeof sourceButtons)['mic']][]) {
     const live = Boolean(room?.localTrack(source)) && !room?.isPaused(source);
     const el = $<HTMLButtonElement>(b.id);
     el.setAttribute('aria-pressed', String(source === 'screen' ? live : !live));
@@ -218,7 +219,7 @@ function syncButtons(): void {
   if (cam && (preview.srcObject as MediaStream | null)?.getVideoTracks()[0] !== cam) preview.srcObject = new MediaStream([cam]);
 }
 
-function toggleButton(source: Source): void {
+function toggleButton(source: keyof typeof sourceButtons): void {
   $<HTMLButtonElement>(sourceButtons[source].id).onclick = async () => {
     const r = room;
     if (!r) return;

@@ -116,6 +116,13 @@ export const settingsSchema = z.object({
     joinMuted: setting(z.boolean(), { env: 'SFU_STUDENTS_JOIN_MUTED', default: true }),
     studentsMayUnmute: setting(z.boolean(), { env: 'SFU_STUDENTS_MAY_UNMUTE', default: true }),
     maxScreenShares: setting(int(1, 16), { env: 'SFU_MAX_SCREEN_SHARES', default: 1 }),
+    /**
+     * The class's video limits a new room starts with (the teacher may change them): the most
+     * remote videos a student or observer receives at once (teachers' cameras and screen shares
+     * do not count), and the most students sending a camera at once.
+     */
+    maxVideosPerStudent: setting(int(1, 100), { env: 'SFU_ROOM_MAX_VIDEOS_PER_STUDENT', default: 12 }),
+    maxStudentCameras: setting(int(0, 1000), { env: 'SFU_ROOM_MAX_STUDENT_CAMERAS', default: 50 }),
     /** Chat: messages kept for late joiners, longest message, and per-peer rate. */
     chatHistory: setting(int(0, 1000), { env: 'SFU_CHAT_HISTORY', default: 50 }),
     chatMaxLength: setting(int(1, 4000), { env: 'SFU_CHAT_MAX_LENGTH', default: 1000 }),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { types } from 'mediasoup';
+import type { Source } from '../../protocol/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { ProducerData } from '../rooms/appData.js';
 import type { Peer } from '../rooms/peer.js';
@@ -45,16 +46,21 @@ export interface RecordingOptions {
   /** Files one participant (user) may get in this recording: bounds what re-publishing in a loop costs. */
   maxSessionsPerUser: number;
   logger: Logger;
+  /** Asks the room's publishers for the whole of a video producer (all its layers) until released. */
+  demand: (producerId: string) => () => void;
   /** State changes the room should hear about (a file failing alone: its teachers). */
   onEvent: (e: { type: 'started' | 'stopped' } | { type: 'failed'; reason: string } | { type: 'fileFailed'; file: string; reason: string }) => void;
 }
 
-/** Producers of one peer that appear within this window go into one file (camera and mic together). */
+/** Producers of one peer and file group that appear within this window go into one file. */
 const groupWindowMs = 1500;
+
+/** Which file a source goes into: a participant's camera with its microphone, a screen share with its sound. */
+const fileGroup = (source: Source): 'camMic' | 'screen' => (source === 'screen' || source === 'screenAudio' ? 'screen' : 'camMic');
 
 /**
  * A room's recording: a session (one ffmpeg, one file) per participant's camera + microphone, and
- * per screen share, including producers that appear while it runs. Its metadata is kept in
+ * per screen share + its sound, including producers that appear while it runs. Its metadata is kept in
  * recording.json next to the files, so that recordings outlive the process.
  *
  * A session that cannot start, or whose ffmpeg dies, fails alone (its file says why, the teachers
@@ -104,9 +110,10 @@ export class Recording {
     this.log.info('recording started');
     for (const peer of peers) {
       const producers = [...peer.producers.values()];
-      const camMic = producers.filter((p) => p.appData.source !== 'screen');
-      if (camMic.length > 0) void this.record(peer, camMic);
-      for (const screen of producers.filter((p) => p.appData.source === 'screen')) void this.record(peer, [screen]);
+      for (const group of ['camMic', 'screen'] as const) {
+        const together = producers.filter((p) => fileGroup(p.appData.source) === group);
+        if (together.length > 0) void this.record(peer, together);
+      }
     }
   }
 
@@ -118,24 +125,24 @@ export class Recording {
     this.save();
   }
 
-  /** A producer appeared during the recording: record it, grouped with its peer's others arriving now. */
+  /**
+   * A producer appeared during the recording: record it, grouped with its peer's others of the same
+   * file arriving now (a camera and its microphone, a screen share and its sound).
+   */
   addProducer(peer: Peer, producer: types.Producer<ProducerData>): void {
     if (!this.active) return;
-    if (producer.appData.source === 'screen') {
-      void this.record(peer, [producer]);
-      return;
-    }
-    const waiting = this.pending.get(peer.id);
+    const key = `${peer.id}/${fileGroup(producer.appData.source)}`;
+    const waiting = this.pending.get(key);
     if (waiting) {
       waiting.producers.push(producer);
       return;
     }
     const timer = setTimeout(() => {
-      const group = this.pending.get(peer.id);
-      this.pending.delete(peer.id);
+      const group = this.pending.get(key);
+      this.pending.delete(key);
       if (group) void this.record(group.peer, group.producers.filter((p) => !p.closed));
     }, groupWindowMs);
-    this.pending.set(peer.id, { peer, producers: [producer], timer });
+    this.pending.set(key, { peer, producers: [producer], timer });
   }
 
   private async record(peer: Peer, producers: types.Producer<ProducerData>[]): Promise<void> {
@@ -165,6 +172,7 @@ export class Recording {
       ffmpegBin: this.opts.ffmpegBin,
       ports: this.opts.ports,
       logger: this.log,
+      demand: this.opts.demand,
       onFailure: (reason) => void this.sessionFailed(session, reason),
       onIdle: () => void this.finishSession(session),
       onReleased: () => this.opts.ffmpegSlots.release(),

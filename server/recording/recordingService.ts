@@ -106,6 +106,7 @@ export class RecordingService {
       ports: this.ports,
       ffmpegSlots: this.ffmpegSlots,
       maxSessionsPerUser: this.opts.maxSessionsPerPeer,
+      demand: (producerId) => room.dynacast.demand(producerId),
       logger: this.opts.logger,
       onEvent: (e) => {
         const recordingId = recording.meta.id;

@@ -30,6 +30,8 @@ export interface SessionOptions {
   ffmpegBin: string;
   ports: PortPairs;
   logger: Logger;
+  /** Asks the publisher for the whole of a video producer until released (dynacast: a file wants every layer). */
+  demand: (producerId: string) => () => void;
   /** ffmpeg ended on its own once recording (crash, disk full, killed): the recording has failed. */
   onFailure: (reason: string) => void;
   /** Every producer of this session closed (the participant left or stopped publishing). */
@@ -44,7 +46,7 @@ export class SessionStopped extends Error {
 }
 
 /**
- * One participant's media (camera and microphone together, or a screen share) into one file:
+ * One participant's media (camera and microphone together, or a screen share and its sound) into one file:
  * a paused consumer per producer on a PlainTransport to 127.0.0.1, an SDP describing them, and one
  * ffmpeg copying the RTP. The consumers are resumed, and a key frame requested, only once ffmpeg
  * listens, so the file starts with a decodable frame.
@@ -57,6 +59,7 @@ export class RecordingSession {
   private readonly transports: types.PlainTransport[] = [];
   private readonly consumers: types.Consumer[] = [];
   private readonly portsTaken: number[] = [];
+  private readonly demands: (() => void)[] = [];
   private ffmpeg: FfmpegProcess | undefined;
   /** ffmpeg listens: stopping it finalizes a file. */
   private listening = false;
@@ -100,6 +103,7 @@ export class RecordingSession {
     const streams = [];
     for (const producer of producers) {
       goOn();
+      if (producer.kind === 'video') this.demands.push(this.opts.demand(producer.id));
       const transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
       this.transports.push(transport);
       goOn();
@@ -172,6 +176,7 @@ export class RecordingSession {
       this.opts.logger.error({ err, file: this.file.name }, 'could not stop ffmpeg');
     } finally {
       for (const t of this.transports) t.close(); // and their consumers
+      for (const release of this.demands) release();
       for (const p of this.portsTaken) this.opts.ports.release(p);
       this.opts.onReleased();
     }

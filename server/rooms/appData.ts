@@ -16,8 +16,12 @@ export interface ConsumerData {
   acked: boolean;
   /** The owner's role, for priorities (the teacher's video first). */
   ownerRole: Role;
-  /** The spatial layer the client asked for (setConsumerPreferredLayers); none: the best. */
+  /** The spatial layer the client asked for (setConsumerPreferredLayers, or its view's size); none: the best. */
   preferredSpatial?: number;
+  /** The client paused it itself (pauseConsumer): not forwarded until it resumes it. */
+  clientPaused?: boolean;
+  /** Video: its receiver's view shows it (or the server's choice for a silent client does), within the cap. */
+  shown?: boolean;
   [key: string]: unknown;
 }
 

@@ -1,17 +1,26 @@
 import type { types } from 'mediasoup';
 import type { Logger } from '../logging/logger.js';
 import type { ConsumerData, ProducerData } from './appData.js';
+import { syncForwarding } from './forwarding.js';
 import { applyLayers, consumerPriority } from './layers.js';
 import type { Peer } from './peer.js';
 import type { Placement } from './placement.js';
 
+/** What the room follows of its consumers (which videos each peer is shown, dynacast). */
+export interface ConsumerHooks {
+  /** Created, not confirmed by the client yet. */
+  added(peer: Peer, consumer: types.Consumer<ConsumerData>): void;
+  closed(peer: Peer, consumer: types.Consumer<ConsumerData>): void;
+}
+
 /**
  * Makes `peer` consume `owner`'s producer on `peer`'s router: creates a paused consumer, offers it
- * to the client, and resumes it once the client has it, so that the first packets it decodes
- * start with a key frame. Does nothing when the peer cannot receive yet (no receive transport, no
- * RTP capabilities, disconnected) or already consumes it: it is offered again when it can.
+ * to the client, and once the client has it resumes it if it is to be forwarded (a video its view
+ * hides stays paused; see forwarding.ts), so that the first packets it decodes start with a key
+ * frame. Does nothing when the peer cannot receive yet (no receive transport, no RTP capabilities,
+ * disconnected) or already consumes it: it is offered again when it can.
  */
-export async function consume(placement: Placement, log: Logger, peer: Peer, owner: Peer, producer: types.Producer<ProducerData>): Promise<void> {
+export async function consume(placement: Placement, log: Logger, hooks: ConsumerHooks, peer: Peer, owner: Peer, producer: types.Producer<ProducerData>): Promise<void> {
   const transport = peer.recvTransport();
   const home = peer.home;
   if (!transport || !home || !peer.rtpCapabilities || !peer.sink || producer.closed) return;
@@ -30,7 +39,7 @@ export async function consume(placement: Placement, log: Logger, peer: Peer, own
       producerId: producer.id,
       rtpCapabilities: peer.rtpCapabilities,
       paused: true,
-      appData: { peerId: owner.id, source: producer.appData.source, acked: false, ownerRole: owner.role },
+      appData: { peerId: owner.id, source: producer.appData.source, acked: false, ownerRole: owner.role, shown: false },
     });
     if (consumer.kind === 'video') {
       await consumer.setPriority(consumerPriority(owner.role, producer.appData.source)).catch(() => undefined);
@@ -47,7 +56,11 @@ export async function consume(placement: Placement, log: Logger, peer: Peer, own
     return;
   }
   peer.consumers.set(consumer.id, consumer);
-  consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+  consumer.observer.once('close', () => {
+    peer.consumers.delete(consumer.id);
+    hooks.closed(peer, consumer);
+  });
+  hooks.added(peer, consumer);
   consumer.on('producerclose', () => peer.notify('consumerClosed', { consumerId: consumer.id }));
   consumer.on('producerpause', () => peer.notify('consumerPaused', { consumerId: consumer.id }));
   consumer.on('producerresume', () => peer.notify('consumerResumed', { consumerId: consumer.id }));
@@ -80,5 +93,5 @@ export async function consume(placement: Placement, log: Logger, peer: Peer, own
   }
   if (consumer.closed) return;
   consumer.appData.acked = true;
-  await consumer.resume().catch(() => undefined);
+  await syncForwarding(consumer);
 }

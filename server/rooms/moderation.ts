@@ -87,14 +87,21 @@ export async function muteAll(room: Room, actor: Peer): Promise<number> {
   return muted;
 }
 
-/** Closes the producer: every consumer of it closes, and the owner's client drops its side. */
+/**
+ * Closes the producer: every consumer of it closes, and the owner's client drops its side. Stopping
+ * a screen share stops its sound too.
+ */
 export function stopPeerSource(room: Room, actor: Peer, peerId: string, source: Source): void {
   const peer = target(room, actor, peerId, 'stop the media of');
   const producer = peer.producerBySource(source);
   if (!producer) throw notFound(`${peer.name} is not publishing ${source}`);
   audit(room, actor, 'stop', { target: peer.id, targetUser: peer.userId, source });
-  producer.close();
-  peer.notify('moderated', { action: 'stopped', source, producerId: producer.id });
+  const sound = source === 'screen' ? peer.producerBySource('screenAudio') : undefined;
+  for (const p of [producer, sound]) {
+    if (!p) continue;
+    p.close();
+    peer.notify('moderated', { action: 'stopped', source: p.appData.source, producerId: p.id });
+  }
 }
 
 export async function allowSpeak(room: Room, actor: Peer, peerId: string, allowed: boolean): Promise<void> {

@@ -4,6 +4,7 @@ import type { TokenClaims } from '../auth/tokens.js';
 import type { RateLimiter } from '../util/rateLimiter.js';
 import type { ConsumerData, ProducerData, TransportData } from './appData.js';
 import { applyLayers } from './layers.js';
+import { PeerView } from './peerView.js';
 import type { RoomRouter } from './roomRouters.js';
 
 /** The peer's side of its signaling connection, as rooms see it. */
@@ -27,6 +28,8 @@ export class Peer {
   readonly consumers = new Map<string, types.Consumer<ConsumerData>>();
   /** Producer ids with a consumer being created, so two triggers do not consume twice. */
   readonly consuming = new Set<string>();
+  /** What its page shows (setView): which videos it receives. */
+  readonly view = new PeerView();
   private currentSink: PeerSink | null;
   private capabilities: types.RtpCapabilities | undefined;
   private placedOn: RoomRouter | undefined;
@@ -43,6 +46,8 @@ export class Peer {
     sink: PeerSink,
     /** Chat messages this peer may send: its own bucket, apart from the socket's request limit. */
     readonly chatLimiter: RateLimiter,
+    /** The layers it receives changed (its downlink held down or released): dynacast looks again. */
+    private readonly layersChanged: () => void = () => undefined,
   ) {
     this.userId = claims.sub;
     this.name = claims.name;
@@ -145,6 +150,7 @@ export class Peer {
   async holdDownlink(held: boolean): Promise<void> {
     if (this.heldDown === held) return;
     this.heldDown = held;
+    this.layersChanged();
     await Promise.all([...this.consumers.values()].map((c) => applyLayers(c, held)));
   }
 

@@ -11,10 +11,14 @@ import { RateLimiter } from '../util/rateLimiter.js';
 import type { ConsumerData, ProducerData, TransportData } from './appData.js';
 import type { BanList } from './banList.js';
 import { ChatLog } from './chatLog.js';
-import { consume } from './consumption.js';
+import { consume, type ConsumerHooks } from './consumption.js';
+import { Dynacast } from './dynacast.js';
 import { Peer, type PeerSink } from './peer.js';
 import { Placement } from './placement.js';
+import { checkPublish } from './publishRules.js';
 import { RoomRouters, type RoomRouter, type WorkerChooser } from './roomRouters.js';
+import { openTransport } from './transports.js';
+import { RoomViews } from './views.js';
 
 export interface RoomOptions {
   /** Sizes, chat limits and the policy a new room starts with. */
@@ -41,10 +45,6 @@ export type RoomEvents = {
   close: [];
 };
 
-const sourceKind: Record<Source, MediaKind> = { mic: 'audio', cam: 'video', screen: 'video' };
-/** A client re-creating transports (ICE fallback) may briefly hold an old and a new one. */
-const maxTransportsPerDirection = 2;
-
 /**
  * One class: its routers (one, or one per worker for a class bigger than a core; see
  * RoomRouters), its peers, and the rules that tie their media together (who consumes what).
@@ -67,6 +67,11 @@ export class Room {
   private readonly micUsers = new Set<string>();
   private readonly placement: Placement;
   readonly routers: RoomRouters;
+  /** Which videos each peer receives (setView, or the fallback), under the class's video limits. */
+  readonly views: RoomViews;
+  /** What each publisher is told to encode (layersWanted); followers add their demand here. */
+  readonly dynacast: Dynacast;
+  private readonly consumerHooks: ConsumerHooks;
   /** The room's first router (speaker observer, recordings) and its worker. */
   readonly router: types.Router;
   readonly host: PoolWorker;
@@ -85,9 +90,25 @@ export class Room {
     const l = opts.limits;
     this.policy = { locked: false, joinMuted: l.joinMuted, studentsMayUnmute: l.studentsMayUnmute, maxScreenShares: l.maxScreenShares };
     this.chat = new ChatLog(l.chatHistory, l.chatMaxLength);
+    this.dynacast = new Dynacast(this.peers);
+    this.views = new RoomViews(this.peers, { maxVideosPerStudent: l.maxVideosPerStudent, maxStudentCameras: l.maxStudentCameras }, () => this.dynacast.touch());
+    // Views and dynacast are about video: audio consumers come and go without them.
+    this.consumerHooks = {
+      added: (peer, consumer) => {
+        if (consumer.kind !== 'video') return;
+        this.views.consumerAdded(peer);
+        this.dynacast.touch();
+      },
+      closed: (peer, consumer) => {
+        if (consumer.kind !== 'video') return;
+        this.views.consumerClosed(peer, consumer.id);
+        this.dynacast.touch();
+      },
+    };
     speakerObserver.on('dominantspeaker', ({ producer }) => {
       const peerId = (producer.appData as ProducerData).peerId;
       this.activeSpeaker = peerId;
+      this.views.speaker(peerId);
       this.broadcast('activeSpeaker', { peerId });
     });
     this.router.on('workerclose', () => this.close('media worker closed'));
@@ -144,7 +165,7 @@ export class Room {
       old.sink?.close(closeCodes.replaced, 'replaced: the same user joined this class on another connection');
       this.drop(old, 'replaced by a new join of the same user');
     }
-    const peer = new Peer(randomUUID(), randomBytes(24).toString('base64url'), claims, sink, new RateLimiter(l.chatRatePerSec, l.chatBurst));
+    const peer = new Peer(randomUUID(), randomBytes(24).toString('base64url'), claims, sink, new RateLimiter(l.chatRatePerSec, l.chatBurst), () => this.dynacast.touch());
     this.broadcast('peerJoined', { peer: peer.info() });
     this.peers.set(peer.id, peer);
     if (teacher) this.teachers.add(claims.sub);
@@ -161,6 +182,7 @@ export class Room {
     const previous = peer.attach(sink);
     previous?.close(4003, 'session resumed on another connection');
     for (const c of peer.consumers.values()) if (!c.appData.acked) c.close();
+    this.dynacast.resend(peer);
     this.log.info({ peer: peer.id }, 'peer resumed');
     return peer;
   }
@@ -182,6 +204,7 @@ export class Room {
     if (!this.peers.delete(peer.id)) return false;
     peer.close();
     this.placement.leave(peer);
+    this.views.peerLeft(peer);
     this.log.info({ peer: peer.id, reason }, 'peer left');
     this.broadcast('peerLeft', { peerId: peer.id });
     if (this.activeSpeaker === peer.id) {
@@ -199,6 +222,8 @@ export class Room {
     // Before anything is released, so that followers finish with the media (a recording finalizes
     // its files: ffmpeg is told to finish, not killed).
     this.observer.emit('close');
+    this.views.close();
+    this.dynacast.close();
     for (const peer of this.peers.values()) {
       if (reason !== 'empty') {
         peer.notify('roomClosed', { reason, ended });
@@ -238,39 +263,8 @@ export class Room {
 
   // ---- Transports ----------------------------------------------------------------------------
 
-  async createTransport(peer: Peer, direction: Direction): Promise<types.WebRtcTransport<TransportData>> {
-    if (direction === 'send' && peer.role === 'observer') throw forbidden('observers cannot publish');
-    const same = [...peer.transports.values()].filter((t) => t.appData.direction === direction);
-    if (same.length >= maxTransportsPerDirection) {
-      throw conflict(`already ${same.length} ${direction} transports; close one first (closeTransport)`);
-    }
-    const home = await this.placement.homeOf(peer);
-    const transport = await home.router.createWebRtcTransport<TransportData>({
-      webRtcServer: home.host.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { direction },
-    });
-    // Re-checked after the wait: the peer may have left, or its previous socket (a resumed
-    // session) may have added one meanwhile.
-    const now = [...peer.transports.values()].filter((t) => t.appData.direction === direction).length;
-    if (peer.closed || now >= maxTransportsPerDirection) {
-      transport.close();
-      throw peer.closed ? notFound('peer left') : conflict(`already ${now} ${direction} transports; close one first (closeTransport)`);
-    }
-    peer.transports.set(transport.id, transport);
-    transport.observer.once('close', () => peer.transports.delete(transport.id));
-    transport.on('dtlsstatechange', (state) => {
-      if (state === 'failed' || state === 'closed') this.log.warn({ peer: peer.id, transport: transport.id, state }, 'DTLS state');
-      if (state === 'failed') this.opts.onTransportFailure?.('dtls');
-    });
-    transport.on('icestatechange', (state) => {
-      if (state === 'disconnected') this.opts.onTransportFailure?.('ice');
-    });
-    if (direction === 'send') await transport.setMaxIncomingBitrate(5_000_000);
-    return transport;
+  createTransport(peer: Peer, direction: Direction): Promise<types.WebRtcTransport<TransportData>> {
+    return openTransport(this.placement, peer, direction, { log: this.log, onFailure: this.opts.onTransportFailure });
   }
 
   transportOf(peer: Peer, transportId: string): types.WebRtcTransport<TransportData> {
@@ -288,18 +282,13 @@ export class Room {
     if (peer.role === 'observer') throw forbidden('observers cannot publish');
     const transport = this.transportOf(peer, req.transportId);
     if (transport.appData.direction !== 'send') throw badRequest('produce needs a send transport');
-    if (sourceKind[req.source] !== req.kind) throw badRequest(`source ${req.source} must be ${sourceKind[req.source]}`);
-    const same = peer.producerBySource(req.source);
-    if (same) throw conflict(`already publishing ${req.source} (producer ${same.id})`);
-    const publishers = [...this.peers.values()].filter((p) => p.producers.size > 0).length;
-    const max = this.opts.limits.maxPublishers;
-    if (peer.producers.size === 0 && publishers >= max && peer.role !== 'teacher') {
-      throw roomFull(`the room has its maximum of ${max} publishers; you can still watch and listen`);
-    }
-    if (req.source === 'screen') {
-      const shares = [...this.peers.values()].filter((p) => p.producerBySource('screen')).length;
-      if (shares >= this.policy.maxScreenShares) throw conflict(`${shares} screen share(s) running, the most this class allows; ask the teacher`);
-    }
+    const rules = () => ({
+      peers: this.peers,
+      maxPublishers: this.opts.limits.maxPublishers,
+      maxScreenShares: this.policy.maxScreenShares,
+      maxStudentCameras: this.views.limits.maxStudentCameras,
+    });
+    checkPublish(peer, req.source, req.kind, rules());
     // A student's microphone starts muted when it is their first in this room and the policy says
     // so, or whenever they may not unmute themselves.
     const muteMic = req.source === 'mic' && peer.role === 'student' && ((this.policy.joinMuted && !this.micUsers.has(peer.userId)) || !this.mayUnmute(peer));
@@ -311,15 +300,26 @@ export class Room {
     });
     // The peer left (or was replaced) while the worker created it: its transport closed before
     // the producer existed here, so nothing else would release it. Or a request of the peer's
-    // previous socket (a resumed session) published the same source meanwhile.
+    // previous socket (a resumed session) published the same source meanwhile, or others took the
+    // room's last places (publishers, screen shares, student cameras).
     const duplicate = peer.producerBySource(req.source);
     if (peer.closed || transport.closed || duplicate) {
       producer.close();
       if (duplicate) throw conflict(`already publishing ${req.source} (producer ${duplicate.id})`);
       throw notFound(peer.closed ? 'peer left' : `transport ${transport.id} closed`);
     }
+    try {
+      checkPublish(peer, req.source, req.kind, rules());
+    } catch (err) {
+      producer.close();
+      throw err;
+    }
     peer.producers.set(producer.id, producer);
-    producer.observer.once('close', () => peer.producers.delete(producer.id));
+    producer.observer.once('close', () => {
+      peer.producers.delete(producer.id);
+      this.views.producersChanged();
+    });
+    this.views.producersChanged();
     // Piped at once to every other router of the room, so that its consumers there need not wait.
     for (const rr of this.routers.all) if (rr !== peer.home) void this.placement.pipe(producer, peer, rr);
     // Only while the peer and the room stay (a dying worker closes the router first): when they
@@ -328,7 +328,8 @@ export class Room {
       if (!peer.closed && !this.router.closed) peer.notify('producerClosed', { producerId: producer.id });
     });
     if (req.source === 'mic') this.micUsers.add(peer.userId);
-    if (producer.kind === 'audio') {
+    // The speaker is whoever talks: a shared tab's sound does not make its sharer the speaker.
+    if (req.source === 'mic') {
       // The observer sits on the first router: it hears another router's producer through its pipe.
       if (await this.placement.pipe(producer, peer, this.routers.primary)) {
         await this.speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
@@ -340,8 +341,9 @@ export class Room {
 
   /** After the produce answer went out: offer the new producer to everyone else. */
   offerProducer(owner: Peer, producer: types.Producer<ProducerData>): void {
+    this.dynacast.add(owner, producer);
     for (const peer of this.peers.values()) {
-      if (peer !== owner) void consume(this.placement, this.log, peer, owner, producer);
+      if (peer !== owner) void consume(this.placement, this.log, this.consumerHooks, peer, owner, producer);
     }
     this.observer.emit('newproducer', { peer: owner, producer });
   }
@@ -373,7 +375,7 @@ export class Room {
   consumeMissing(peer: Peer): void {
     for (const owner of this.peers.values()) {
       if (owner === peer) continue;
-      for (const producer of owner.producers.values()) void consume(this.placement, this.log, peer, owner, producer);
+      for (const producer of owner.producers.values()) void consume(this.placement, this.log, this.consumerHooks, peer, owner, producer);
     }
   }
 

@@ -3,8 +3,8 @@ import type { ClientMethod, ClientRequestData, ClientResponseData } from '../../
 import { isParticipant, type TokenClaims, type TokenService } from '../auth/tokens.js';
 import { conflict, forbidden, notFound, unauthorized } from '../errors.js';
 import type { RecordingService } from '../recording/recordingService.js';
-import { preferLayers } from '../rooms/layers.js';
 import * as moderation from '../rooms/moderation.js';
+import * as receiving from '../rooms/receiving.js';
 import type { Peer, PeerSink } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
@@ -79,6 +79,7 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
       iceServers: ctx.iceServersFor(peer.userId),
       consumerIds: [...peer.consumers.values()].filter((c) => c.appData.acked).map((c) => c.id),
       policy: room.policy,
+      videoLimits: room.views.limits,
       chat: room.chat.history(),
       activeSpeaker: room.activeSpeaker,
     };
@@ -150,25 +151,25 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
 
   async pauseConsumer(ctx, data) {
     const { room, peer } = joined(ctx);
-    await room.consumerOf(peer, data.consumerId).pause();
+    await receiving.setConsumerPaused(room, peer, data.consumerId, true);
     return ok;
   },
 
   async resumeConsumer(ctx, data) {
     const { room, peer } = joined(ctx);
-    const c = room.consumerOf(peer, data.consumerId);
-    if (!c.appData.acked) throw conflict('consumer not confirmed yet');
-    await c.resume();
+    await receiving.setConsumerPaused(room, peer, data.consumerId, false);
     return ok;
   },
 
   async setConsumerPreferredLayers(ctx, data) {
     const { room, peer } = joined(ctx);
-    const c = room.consumerOf(peer, data.consumerId);
-    if (c.type !== 'simulcast' && c.type !== 'svc') throw conflict(`consumer ${c.id} has no layers (${c.type})`);
-    // A poor downlink keeps holding the layer down until it recovers.
-    await preferLayers(c, data.spatialLayer, data.temporalLayer, peer.downlinkCapped);
+    await receiving.preferConsumerLayers(room, peer, data);
     return ok;
+  },
+
+  async setView(ctx, data) {
+    const { room, peer } = joined(ctx);
+    return { receiving: await receiving.setView(room, peer, data) };
   },
 
   async setConsumerPriority(ctx, data) {
@@ -221,6 +222,11 @@ export const handlers: { [M in ClientMethod]: Handler<M> } = {
   async setRoomPolicy(ctx, data) {
     const { room, peer } = joined(ctx);
     return { policy: moderation.setPolicy(room, peer, data) };
+  },
+
+  async setVideoLimits(ctx, data) {
+    const { room, peer } = joined(ctx);
+    return { videoLimits: receiving.setVideoLimits(room, peer, data) };
   },
 
   async mutePeer(ctx, data) {

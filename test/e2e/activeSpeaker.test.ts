@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage, peerIdOf } from '../helpers/classPage.js';
 import { makeWav, speechLikeSignal } from '../helpers/media.js';
+import { consumerFor, peerKitFor, produceVideo } from '../helpers/peers.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
@@ -33,7 +34,9 @@ beforeAll(async () => {
   // The fake-capture file is a browser-wide flag: one browser per microphone.
   [loudBrowser, quietBrowser] = await Promise.all([launchChromium([`--use-file-for-fake-audio-capture=${loud}`]), launchChromium([`--use-file-for-fake-audio-capture=${quiet}`])]);
 });
+const kit = peerKitFor(() => server);
 afterAll(async () => {
+  kit.closeAll();
   await loudBrowser?.close();
   await quietBrowser?.close();
   await server?.close();
@@ -87,5 +90,39 @@ describe('active speaker in real Chromium', () => {
     // The demo page highlights the loud publisher's tile, and only it, for the others.
     expect(await speakingTiles(quiet)).toEqual([loudId]);
     expect(await speakingTiles(observer)).toEqual([loudId]);
+  });
+
+  it("a client that never says what it shows gets the teacher's camera, then the recent speaker's, within the cap", async () => {
+    const fallbackRoom = 'speakers-fallback';
+    // A protocol teacher, camera on, and a cap of one student camera per student.
+    const teacher = await kit.joinFully(fallbackRoom, 'teacher', 'teacher');
+    await teacher.c.request('setVideoLimits', { maxVideosPerStudent: 1 });
+    const teacherCam = await produceVideo(teacher);
+    // Students in real Chromium, camera and microphone on: the quiet one joins first, so join order
+    // alone would pick its camera; only the loud one's speaking puts it first.
+    const quietId = await peerIdOf(await openClassPage(quietBrowser, url, fallbackRoom, 'Quiet', 'student'));
+    const loudId = await peerIdOf(await openClassPage(loudBrowser, url, fallbackRoom, 'Loud', 'student'));
+    const classRoom = server.rooms.get(fallbackRoom)!;
+    await waitFor(() => classRoom.activeSpeaker === loudId, 15_000, 'the loud student dominant');
+
+    // A silent protocol student (no setView): the server chooses for it.
+    const silent = await kit.joinFully(fallbackRoom, 'silent', 'student');
+    const camOf = (peerId: string) => classRoom.peers.get(peerId)!.producerBySource('cam')!.id;
+    const consumers = {
+      teacher: await consumerFor(silent, teacherCam.producerId),
+      loud: await consumerFor(silent, camOf(loudId)),
+      quiet: await consumerFor(silent, camOf(quietId)),
+    };
+    const forwarded = () => {
+      const mine = classRoom.peers.get(silent.peerId)!.consumers;
+      return Object.entries(consumers)
+        .filter(([, id]) => mine.get(id)?.appData.acked && !mine.get(id)!.paused)
+        .map(([who]) => who)
+        .sort();
+    };
+    await waitFor(() => forwarded().join() === 'loud,teacher', 5000, "the teacher's and the loud student's cameras").catch(() => {
+      throw new Error(`forwarded: ${forwarded().join()}`);
+    });
+    expect(classRoom.peers.get(silent.peerId)!.consumers.get(consumers.quiet)!.paused).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
-import type { ClientResponseData, Direction, Role, Source } from '../../protocol/schema.js';
+import type { ClientResponseData, Direction, Role } from '../../protocol/schema.js';
 import type { AccessClaims } from '../../server/auth/tokens.js';
-import { opusRtpParameters, vp8RtpParameters } from './rtpParameters.js';
+import { opusRtpParameters, vp8RtpParameters, vp8SimulcastRtpParameters } from './rtpParameters.js';
 import { waitFor } from './serverProcess.js';
 import { WsClient } from './wsClient.js';
 
@@ -68,9 +68,17 @@ export const nextSsrc = () => ssrc++;
 export const produceMic = (p: Joined) =>
   p.c.request('produce', { transportId: p.sendId, kind: 'audio', source: 'mic', rtpParameters: opusRtpParameters(nextSsrc()) });
 
+/** Publishes Opus audio of another source (a screen share's sound). */
+export const produceAudio = (p: Joined, source: 'mic' | 'screenAudio') =>
+  p.c.request('produce', { transportId: p.sendId, kind: 'audio', source, rtpParameters: opusRtpParameters(nextSsrc()) });
+
 /** Publishes a VP8 camera (or screen share) on the peer's send transport. */
-export const produceVideo = (p: Joined, source: Exclude<Source, 'mic'> = 'cam') =>
+export const produceVideo = (p: Joined, source: 'cam' | 'screen' = 'cam') =>
   p.c.request('produce', { transportId: p.sendId, kind: 'video', source, rtpParameters: vp8RtpParameters(nextSsrc()) });
+
+/** Publishes a 3-layer VP8 simulcast camera (or screen share). */
+export const produceSimulcast = (p: Joined, source: 'cam' | 'screen' = 'cam') =>
+  p.c.request('produce', { transportId: p.sendId, kind: 'video', source, rtpParameters: vp8SimulcastRtpParameters([nextSsrc(), nextSsrc(), nextSsrc()]) });
 
 /** Waits for a notification of `method` whose data matches, and returns it. */
 export const notified = (c: WsClient, method: string, match: (d: Record<string, unknown>) => boolean = () => true) =>

@@ -17,3 +17,13 @@ export function vp8RtpParameters(ssrc: number) {
     rtcp: { cname: `v${ssrc}`, reducedSize: true },
   };
 }
+
+/** VP8 simulcast by SSRC (no rid), one encoding per layer, lowest first: as the load generator publishes. */
+export function vp8SimulcastRtpParameters(ssrcs: number[]) {
+  return {
+    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: [] }],
+    headerExtensions: [],
+    encodings: ssrcs.map((ssrc) => ({ ssrc })),
+    rtcp: { cname: `s${ssrcs[0]}`, reducedSize: true },
+  };
+}

@@ -159,6 +159,7 @@ describe('every method validates its data', () => {
     resumeConsumer: { consumerId },
     setConsumerPreferredLayers: { consumerId, spatialLayer: 1 },
     setConsumerPriority: { consumerId, priority: 2 },
+    setView: { videos: [{ consumerId, width: 160, height: 90 }], audioOnly: false },
     getTransportStats: { transportId: peer.sendId },
     leave: {},
     refreshToken: { token: 'not.a.jwt' },
@@ -168,6 +169,7 @@ describe('every method validates its data', () => {
     // Every field optional: only the extra-field and not-an-object cases apply.
     lowerHand: {},
     setRoomPolicy: {},
+    setVideoLimits: {},
     sendChat: { text: 'hello' },
     mutePeer: { peerId: other.peerId },
     muteAll: {},

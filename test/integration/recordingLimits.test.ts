@@ -71,16 +71,17 @@ describe('a recording and the participants who publish in a loop', () => {
     const { recordingId } = await teacher.c.request('startRecording', {});
     await usageIs(1, 1);
 
-    // Four students publish and close, each closing at another moment of its file's start: at once,
-    // while the worker makes the transport and consumer, while ffmpeg starts, and (a camera waits
-    // out the 1.5 s grouping window first) just after that.
+    // Four students publish and close, each closing at another moment of its file's start: as it
+    // starts, while the worker makes the transport and consumer, while ffmpeg starts, and just
+    // after that. A file starts once the 1.5 s grouping window is over (a camera waits for its
+    // microphone, a screen share for its sound): the holds count from the publish.
     let most = 0;
     const sampler = setInterval(() => (most = Math.max(most, ffmpegChildren())), 25);
     try {
       const churners = await Promise.all([0, 1, 2, 3].map((i) => joinFully('churn', `churner-${i}`)));
       await Promise.all(
         churners.map(async (p, i) => {
-          for (const hold of i < 2 ? [0, 30, 120] : [1500, 1560, 1700]) await publishAndClose(p, i < 2 ? 'screen' : 'cam', hold);
+          for (const hold of i < 2 ? [1500, 1530, 1620] : [1500, 1560, 1700]) await publishAndClose(p, i < 2 ? 'screen' : 'cam', hold);
         }),
       );
       await usageIs(1, 1); // the teacher's file only: every other ffmpeg ended, every port pair is back

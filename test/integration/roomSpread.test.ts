@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Room } from '../../server/rooms/room.js';
 import type { RoomRouter } from '../../server/rooms/roomRouters.js';
-import { consumerFor, notified as notifiedWhere, peerKitFor, produceMic, produceVideo, type Joined } from '../helpers/peers.js';
+import { consumerFor, notified as notifiedWhere, peerKitFor, produceMic, produceSimulcast, produceVideo, type Joined } from '../helpers/peers.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
@@ -119,6 +119,28 @@ describe('a room spread over two workers', () => {
     const mic = await produce(t, 'audio');
     for (const p of early) await consumerFor(p, mic);
     for (const p of [...early, t]) await p.c.ok('leave');
+  });
+
+  it("views and dynacast hold across routers: a hidden video is paused on the other worker, and the publisher hears the layer a receiver there wants", async () => {
+    const t = await joinFully('spread-views', 't', 'teacher');
+    const cam = (await produceSimulcast(t)).producerId;
+    const a = await joinFully('spread-views', 'a');
+    const b = await joinFully('spread-views', 'b');
+    const room = server.rooms.get('spread-views')!;
+    expect(homeOf(room, b)).toBe(room.routers.all[1]);
+    const [aCam, bCam] = [await consumerFor(a, cam), await consumerFor(b, cam)];
+    await waitFor(() => room.peers.get(b.peerId)!.consumers.get(bCam)?.appData.acked, 5000, "B's consumer confirmed");
+    const wanted = () => t.c.notifications.filter((n) => n.method === 'layersWanted').map((n) => (n.data as { spatialLayer: number | null }).spatialLayer);
+    await a.c.request('setView', { videos: [], audioOnly: false });
+    await b.c.request('setView', { videos: [{ consumerId: bCam, width: 160, height: 90 }], audioOnly: false });
+    expect(room.peers.get(a.peerId)!.consumers.get(aCam)!.paused).toBe(true);
+    expect(room.peers.get(b.peerId)!.consumers.get(bCam)!.paused).toBe(false);
+    await waitFor(() => wanted().length === 1, 5000, 'layersWanted');
+    expect(wanted()).toEqual([0]);
+    await b.c.request('setView', { videos: [], audioOnly: false });
+    expect((await room.peers.get(b.peerId)!.consumers.get(bCam)!.dump()).paused).toBe(true);
+    await waitFor(() => wanted().length === 2, 5000, 'layersWanted');
+    expect(wanted()).toEqual([0, null]);
   });
 
   it('a worker of the second router dying drops only the peers on it; the room goes on', async () => {
