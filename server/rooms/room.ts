@@ -41,7 +41,7 @@ export type RoomEvents = {
   close: [];
 };
 
-const sourceKind: Record<Source, MediaKind> = { mic: 'audio', cam: 'video', screen: 'video' };
+const sourceKind: Record<Source, MediaKind> = { mic: 'audio', cam: 'video', screen: 'video', screenAudio: 'audio' };
 /** A client re-creating transports (ICE fallback) may briefly hold an old and a new one. */
 const maxTransportsPerDirection = 2;
 
