@@ -44,7 +44,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
       republish: (tracks) => this.local.republish(tracks),
       dropConsumers: () => this.remote.dropAll(),
     });
-    this.local = new LocalMedia(this.socket, opts, emit, () => this.path.send);
+    this.local = new LocalMedia(this.socket, opts, emit, () => this.path.send, () => this.reports.settle());
     this.remote = new RemoteMedia(this.socket, emit, { ready: () => this.path.receiveReady, transport: () => this.path.recv });
     this.reports = new NetworkReporter(this.socket, {
       send: () => this.path.send,

@@ -22,6 +22,8 @@ export class LocalMedia {
     private readonly emit: Emit,
     /** The send transport of the moment (undefined: none, e.g. an observer). */
     private readonly transport: () => types.Transport | undefined,
+    /** We ask the encoder for more: a new video, or a layer or bitrate back after a poor uplink. */
+    private readonly sendingMore: () => void = () => undefined,
   ) {
     socket.on('producerClosed', ({ producerId }) => {
       for (const [source, p] of this.producers) {
@@ -78,12 +80,18 @@ export class LocalMedia {
     sound?.addEventListener('ended', () => void this.unpublish('screenAudio'));
     try {
       await this.publishTrack('screen', track);
-      if (sound) await this.publishTrack('screenAudio', sound);
     } catch (err) {
-      // Refused (one share at a time, say): nothing stays captured, nothing half published.
-      if (this.producers.get('screen')?.track === track) await this.unpublish('screen');
+      // Refused (one share at a time, say): nothing stays captured.
       for (const t of stream.getTracks()) t.stop();
       throw err;
+    }
+    // The share goes on without its sound where the sound is refused (a server that does not
+    // know the source yet): said, not thrown.
+    if (sound) {
+      await this.publishTrack('screenAudio', sound).catch((err: unknown) => {
+        sound.stop();
+        this.emit('error', err as Error);
+      });
     }
   }
 
@@ -93,6 +101,7 @@ export class LocalMedia {
     if (this.producers.has(source)) throw new SignalingError('conflict', `already publishing ${source}`);
     // Text and fine lines: the encoder keeps the resolution and gives up frame rate first.
     if (source === 'screen' && !track.contentHint) track.contentHint = 'detail';
+    if (track.kind === 'video') this.sendingMore();
     const producer = await transport.produce({
       track,
       appData: { source },
@@ -169,11 +178,18 @@ export class LocalMedia {
     const cam = this.producers.get('cam');
     const screen = this.producers.get('screen');
     try {
-      if (cam && !cam.closed && cam.rtpParameters.encodings && cam.rtpParameters.encodings.length > 1) await cam.setMaxSpatialLayer(cameraLayerFor(uplink));
+      const layers = cam?.rtpParameters.encodings?.length ?? 0;
+      if (cam && !cam.closed && layers > 1) {
+        const layer = cameraLayerFor(uplink);
+        if (layer > (cam.maxSpatialLayer ?? layers - 1)) this.sendingMore();
+        await cam.setMaxSpatialLayer(layer);
+      }
       // Always a cap, the full one included: the browser merges what it is given, so an empty
       // change would leave a poor link's cap in place once the link recovers.
       const cap = screenBitrateFor(uplink);
-      if (screen && !screen.closed && (this.screenCaps.get(screen) ?? screenMaxBitrate) !== cap) {
+      const before = screen ? (this.screenCaps.get(screen) ?? screenMaxBitrate) : cap;
+      if (screen && !screen.closed && before !== cap) {
+        if (cap > before) this.sendingMore();
         this.screenCaps.set(screen, cap);
         await screen.setRtpEncodingParameters({ maxBitrate: cap });
       }
