@@ -198,8 +198,11 @@ function setPaused(t: RemoteTrack, paused: boolean): void {
   } else if (!paused) badge?.remove();
 }
 
-/** A share's sound (screenAudio) goes with its screen: it has no button of its own. */
-const sourceButtons: Record<Exclude<Source, 'screenAudio'>, { id: string; on: string; off: string }> = {
+const sourceNames: Record<Source, string> = { mic: 'microphone', cam: 'camera', screen: 'screen share', screenAudio: "screen share's sound" };
+
+/** The sources with a button of their own (a screen's sound comes and goes with the screen). */
+type ButtonSource = Exclude<Source, 'screenAudio'>;
+const sourceButtons: Record<ButtonSource, { id: string; on: string; off: string }> = {
   mic: { id: '#toggle-mic', on: 'Mute', off: 'Unmute' },
   cam: { id: '#toggle-cam', on: 'Stop camera', off: 'Start camera' },
   screen: { id: '#toggle-screen', on: 'Stop sharing', off: 'Share screen' },
@@ -207,7 +210,7 @@ const sourceButtons: Record<Exclude<Source, 'screenAudio'>, { id: string; on: st
 
 /** Buttons show what the SDK says, so that the teacher's actions on us show as well. */
 function syncButtons(): void {
-  for (const [source, b] of Object.entries(sourceButtons) as [keyof typeof sourceButtons, (typeof sourceButtons)['mic']][]) {
+  for (const [source, b] of Object.entries(sourceButtons) as [ButtonSource, (typeof sourceButtons)[ButtonSource]][]) {
     const live = Boolean(room?.localTrack(source)) && !room?.isPaused(source);
     const el = $<HTMLButtonElement>(b.id);
     el.setAttribute('aria-pressed', String(source === 'screen' ? live : !live));
@@ -219,14 +222,14 @@ function syncButtons(): void {
   if (cam && (preview.srcObject as MediaStream | null)?.getVideoTracks()[0] !== cam) preview.srcObject = new MediaStream([cam]);
 }
 
-function toggleButton(source: keyof typeof sourceButtons): void {
+function toggleButton(source: ButtonSource): void {
   $<HTMLButtonElement>(sourceButtons[source].id).onclick = async () => {
     const r = room;
     if (!r) return;
     try {
       if (source === 'screen') {
         if (r.localTrack('screen')) await r.unpublish('screen');
-        else await r.publishScreen();
+        else await r.publishScreen({ audio: true }); // the sound too, where the user shares it
       } else if (!r.localTrack(source)) {
         await (source === 'cam' ? r.publishCamera() : r.publishMicrophone());
       } else if (r.isPaused(source)) {
@@ -284,7 +287,7 @@ async function join(roomId: string, name: string, role: string, publish: boolean
     $<HTMLInputElement>('#policy-unmute').checked = p.studentsMayUnmute;
   });
   room.on('moderated', (m) => {
-    const what = { muted: 'muted your microphone', stopped: `stopped your ${m.source === 'cam' ? 'camera' : m.source === 'screen' ? 'screen share' : 'microphone'}`, speakAllowed: 'lets you speak', speakRevoked: 'took back your permission to speak' }[m.action];
+    const what = { muted: 'muted your microphone', stopped: `stopped your ${sourceNames[m.source ?? 'mic']}`, speakAllowed: 'lets you speak', speakRevoked: 'took back your permission to speak' }[m.action];
     const r = room!;
     const mayUnmute = r.role !== 'student' || r.policy?.studentsMayUnmute || r.speakAllowed;
     notice(m.policy ? `You joined muted: ${mayUnmute ? 'unmute when you want to speak' : 'raise your hand to speak'}.` : `The teacher ${what}.`);

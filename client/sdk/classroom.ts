@@ -44,7 +44,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
       republish: (tracks) => this.local.republish(tracks),
       dropConsumers: () => this.remote.dropAll(),
     });
-    this.local = new LocalMedia(this.socket, opts, emit, () => this.path.send);
+    this.local = new LocalMedia(this.socket, opts, emit, () => this.path.send, () => this.reports.settle());
     this.remote = new RemoteMedia(this.socket, emit, { ready: () => this.path.receiveReady, transport: () => this.path.recv });
     this.reports = new NetworkReporter(this.socket, {
       send: () => this.path.send,
@@ -143,8 +143,9 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return this.local.publishMicrophone(opts);
   }
 
-  publishScreen(): Promise<void> {
-    return this.local.publishScreen();
+  /** Shares a screen; `audio: true` also its sound (source `screenAudio`) when the user shares it. */
+  publishScreen(opts: { audio?: boolean } = {}): Promise<void> {
+    return this.local.publishScreen(opts);
   }
 
   /** Publishes a track the application already has (e.g. a canvas capture). */
@@ -161,6 +162,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return this.local.unmute(source);
   }
 
+  /** Unpublishing the screen also unpublishes its sound. */
   unpublish(source: Source): Promise<void> {
     return this.local.unpublish(source);
   }

@@ -1,22 +1,20 @@
 import type { types } from 'mediasoup-client';
 import type { MediaKind, NotificationData, QualityLevel, Source } from '../../protocol/schema.js';
 import { SignalingError, type SignalingSocket } from '../../protocol/client.js';
+import { cameraConstraints, cameraLayerFor, produceOptions, screenAudioConstraints, screenBitrateFor, screenMaxBitrate } from './encodings.js';
 import type { ClassroomOptions, Emit, PublishedTrack } from './types.js';
 
-const simulcastEncodings: types.RtpEncodingParameters[] = [
-  { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
-  { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
-  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
-];
-
 /**
- * What we send: one producer per source (camera, microphone, screen), on the send transport the
- * media path holds; paused by us, by the teacher or by the room's policy; thinned out on a poor uplink.
+ * What we send: one producer per source (camera, microphone, screen and its sound), on the send
+ * transport the media path holds; paused by us, by the teacher or by the room's policy; thinned
+ * out on a poor uplink.
  */
 export class LocalMedia {
   private readonly producers = new Map<Source, types.Producer>();
   /** Producers the server created paused (a student joining muted), by id. */
   private readonly pausedByServer = new Set<string>();
+  /** The bitrate cap a screen share was last given (each change renegotiates: only on a change). */
+  private readonly screenCaps = new WeakMap<types.Producer, number>();
 
   constructor(
     private readonly socket: SignalingSocket,
@@ -24,6 +22,8 @@ export class LocalMedia {
     private readonly emit: Emit,
     /** The send transport of the moment (undefined: none, e.g. an observer). */
     private readonly transport: () => types.Transport | undefined,
+    /** We ask the encoder for more: a new video, or a layer or bitrate back after a poor uplink. */
+    private readonly sendingMore: () => void = () => undefined,
   ) {
     socket.on('producerClosed', ({ producerId }) => {
       for (const [source, p] of this.producers) {
@@ -55,7 +55,7 @@ export class LocalMedia {
 
   async publishCamera(opts: { deviceId?: string } = {}): Promise<void> {
     const stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 640 }, height: { ideal: 480 }, ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}) },
+      video: { ...cameraConstraints, ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}) },
     });
     await this.publishTrack('cam', stream.getVideoTracks()[0]!);
   }
@@ -67,23 +67,45 @@ export class LocalMedia {
     await this.publishTrack('mic', stream.getAudioTracks()[0]!);
   }
 
-  async publishScreen(): Promise<void> {
-    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  /**
+   * Shares a screen, window or tab at its native size; with `audio`, also the sound it plays (a
+   * tab's, or the system's where the browser offers it) as the `screenAudio` source, when the user
+   * chose to share it. The sound goes when the share goes.
+   */
+  async publishScreen(opts: { audio?: boolean } = {}): Promise<void> {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: opts.audio ? screenAudioConstraints : false });
     const track = stream.getVideoTracks()[0]!;
+    const sound = stream.getAudioTracks()[0];
     track.addEventListener('ended', () => void this.unpublish('screen'));
-    await this.publishTrack('screen', track);
+    sound?.addEventListener('ended', () => void this.unpublish('screenAudio'));
+    try {
+      await this.publishTrack('screen', track);
+    } catch (err) {
+      // Refused (one share at a time, say): nothing stays captured.
+      for (const t of stream.getTracks()) t.stop();
+      throw err;
+    }
+    // The share goes on without its sound where the sound is refused (a server that does not
+    // know the source yet): said, not thrown.
+    if (sound) {
+      await this.publishTrack('screenAudio', sound).catch((err: unknown) => {
+        sound.stop();
+        this.emit('error', err as Error);
+      });
+    }
   }
 
   async publishTrack(source: Source, track: MediaStreamTrack): Promise<void> {
     const transport = this.transport();
     if (!transport) throw new SignalingError('forbidden', 'this role cannot publish');
     if (this.producers.has(source)) throw new SignalingError('conflict', `already publishing ${source}`);
+    // Text and fine lines: the encoder keeps the resolution and gives up frame rate first.
+    if (source === 'screen' && !track.contentHint) track.contentHint = 'detail';
+    if (track.kind === 'video') this.sendingMore();
     const producer = await transport.produce({
       track,
       appData: { source },
-      ...(source === 'cam' && this.opts.simulcast !== false ? { encodings: simulcastEncodings } : {}),
-      ...(source === 'mic' ? { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } } : {}),
-      ...(source !== 'mic' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
+      ...produceOptions(source, track.kind, this.opts.simulcast !== false),
       stopTracks: false,
     });
     this.producers.set(source, producer);
@@ -115,6 +137,8 @@ export class LocalMedia {
   }
 
   async unpublish(source: Source): Promise<void> {
+    // A screen share's sound goes with it.
+    if (source === 'screen') await this.unpublish('screenAudio');
     const p = this.producers.get(source);
     if (!p) return;
     this.producers.delete(source);
@@ -126,7 +150,7 @@ export class LocalMedia {
   async switchDevice(source: 'cam' | 'mic', deviceId: string): Promise<void> {
     const p = this.producers.get(source);
     if (!p) throw new SignalingError('not_found', `not publishing ${source}`);
-    const constraints = source === 'cam' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } };
+    const constraints = source === 'cam' ? { video: { ...cameraConstraints, deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } };
     const stream = await navigator.mediaDevices.getUserMedia(constraints);
     const track = source === 'cam' ? stream.getVideoTracks()[0]! : stream.getAudioTracks()[0]!;
     const old = p.track;
@@ -144,6 +168,8 @@ export class LocalMedia {
       p.close();
       p.track?.stop();
       this.emit('localSourceClosed', m.source!);
+      // The teacher stopped the share: its sound stops with it.
+      if (m.source === 'screen') void this.unpublish('screenAudio');
     }
   }
 
@@ -151,10 +177,22 @@ export class LocalMedia {
   async adaptSending(uplink: QualityLevel | null): Promise<void> {
     const cam = this.producers.get('cam');
     const screen = this.producers.get('screen');
-    const layer = uplink === 'poor' || uplink === 'lost' ? 0 : uplink === 'fair' ? 1 : 2;
     try {
-      if (cam && !cam.closed && cam.rtpParameters.encodings && cam.rtpParameters.encodings.length > 1) await cam.setMaxSpatialLayer(layer);
-      if (screen && !screen.closed) await screen.setRtpEncodingParameters(layer === 2 ? {} : { maxBitrate: layer === 0 ? 300_000 : 800_000 });
+      const layers = cam?.rtpParameters.encodings?.length ?? 0;
+      if (cam && !cam.closed && layers > 1) {
+        const layer = cameraLayerFor(uplink);
+        if (layer > (cam.maxSpatialLayer ?? layers - 1)) this.sendingMore();
+        await cam.setMaxSpatialLayer(layer);
+      }
+      // Always a cap, the full one included: the browser merges what it is given, so an empty
+      // change would leave a poor link's cap in place once the link recovers.
+      const cap = screenBitrateFor(uplink);
+      const before = screen ? (this.screenCaps.get(screen) ?? screenMaxBitrate) : cap;
+      if (screen && !screen.closed && before !== cap) {
+        if (cap > before) this.sendingMore();
+        this.screenCaps.set(screen, cap);
+        await screen.setRtpEncodingParameters({ maxBitrate: cap });
+      }
     } catch (err) {
       this.emit('error', err as Error);
     }
