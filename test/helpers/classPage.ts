@@ -11,12 +11,20 @@ export interface VideoSample {
 }
 
 /** Opens the demo page in its own browser context and waits until it has joined and publishes. */
-export async function openClassPage(browser: Browser, baseUrl: string, room: string, name: string, role = 'student', opts: { relay?: boolean } = {}): Promise<Page> {
+export async function openClassPage(
+  browser: Browser,
+  baseUrl: string,
+  room: string,
+  name: string,
+  role = 'student',
+  /** `query`: more of the demo page's parameters (e.g. `tiles=3&cam=640x360`). */
+  opts: { relay?: boolean; query?: string } = {},
+): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] page error:`, err.message));
   if (process.env.DEBUG_PAGES) page.on('console', (m) => console.error(`[${name}] ${m.type()}: ${m.text()}`));
-  await page.goto(`${baseUrl}/?room=${room}&name=${name}&role=${role}&autojoin=1${opts.relay ? '&relay=1' : ''}`);
+  await page.goto(`${baseUrl}/?room=${room}&name=${name}&role=${role}&autojoin=1${opts.relay ? '&relay=1' : ''}${opts.query ? `&${opts.query}` : ''}`);
   await page.waitForFunction(
     (publishes) => window.classroom?.state === 'connected' && (!publishes || (window.classroom.localTrack('cam') && window.classroom.localTrack('mic'))),
     role !== 'observer',
