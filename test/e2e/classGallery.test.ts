@@ -25,13 +25,13 @@ beforeAll(async () => {
   server = await startTestServer({ SFU_STUDENTS_JOIN_MUTED: 'true' });
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'], { fps: 10 });
   // The teacher's page shows 3 students per page too: students 4 to 6 are on its second page.
-  teacher = await openClassPage(browser, server.url, room, 'Tess', 'teacher', { query: 'tiles=3' });
+  teacher = await openClassPage(browser, server.url, room, 'Tess', 'teacher', { query: 'tiles=3', hd: true });
   for (let i = 1; i <= 6; i++) {
-    const page = await openClassPage(browser, server.url, room, `S${i}`, 'student', { query: 'cam=640x360' });
+    const page = await openClassPage(browser, server.url, room, `S${i}`, 'student');
     await page.evaluate(() => window.classroom!.setAudioOnly(true));
     students.push(page);
   }
-  viewer = await openClassPage(browser, server.url, room, 'Vi', 'student', { query: 'tiles=3&cam=640x360' });
+  viewer = await openClassPage(browser, server.url, room, 'Vi', 'student', { query: 'tiles=3' });
   teacherId = await peerIdOf(teacher);
   viewerId = await peerIdOf(viewer);
   for (const p of students) studentIds.push(await peerIdOf(p));
