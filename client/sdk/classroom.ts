@@ -55,6 +55,8 @@ export class Classroom extends Emitter<ClassroomEvents> {
     this.on('trackEnded', (t) => this.view.hide(t.consumerId));
     // A resumed peer keeps its view at the server, a new one has none: say it (again) either way.
     this.on('joined', () => this.view.resend());
+    // New limits: the server applied our view again; asking again tells us what it forwards now.
+    this.on('videoLimits', () => this.view.resend());
     this.path = new MediaPath(this.socket, opts, emit, {
       isLeaving: () => this.session.isLeaving,
       produce: (transportId, kind, rtpParameters, source) => this.local.requestProduce(transportId, kind, rtpParameters, source),
