@@ -4,6 +4,6 @@ import { z } from 'zod';
 // zod must not probe for eval (its fast path compiles validators with new Function).
 z.config({ jitless: true });
 
-export { Classroom, type ClassroomEvents, type ClassroomOptions, type ConnectionState, type RemoteTrack, type Source } from './classroom.js';
+export { Classroom, type AudioOnlyTiming, type ClassroomEvents, type ClassroomOptions, type ConnectionState, type RemoteTrack, type Source } from './classroom.js';
 export { SignalingError, SignalingSocket } from '../../protocol/client.js';
 export { backoffDelay } from './backoff.js';

@@ -1,13 +1,14 @@
 import type { types } from 'mediasoup-client';
 import type { MediaKind, NotificationData, QualityLevel, Source } from '../../protocol/schema.js';
 import { SignalingError, type SignalingSocket } from '../../protocol/client.js';
-import { cameraConstraints, cameraLayerFor, produceOptions, screenAudioConstraints, screenBitrateFor, screenMaxBitrate } from './encodings.js';
+import { cameraConstraints, cameraConstraintsFor, cameraLayerFor, produceOptions, screenAudioConstraints, screenBitrateFor, screenMaxBitrate } from './encodings.js';
+import { SendLayers } from './sendLayers.js';
 import type { ClassroomOptions, Emit, PublishedTrack } from './types.js';
 
 /**
  * What we send: one producer per source (camera, microphone, screen and its sound), on the send
  * transport the media path holds; paused by us, by the teacher or by the room's policy; thinned
- * out on a poor uplink.
+ * out on a poor uplink, and to the layers the class shows (none while nobody does).
  */
 export class LocalMedia {
   private readonly producers = new Map<Source, types.Producer>();
@@ -15,6 +16,7 @@ export class LocalMedia {
   private readonly pausedByServer = new Set<string>();
   /** The bitrate cap a screen share was last given (each change renegotiates: only on a change). */
   private readonly screenCaps = new WeakMap<types.Producer, number>();
+  private readonly layers: SendLayers;
 
   constructor(
     private readonly socket: SignalingSocket,
@@ -25,6 +27,12 @@ export class LocalMedia {
     /** We ask the encoder for more: a new video, or a layer or bitrate back after a poor uplink. */
     private readonly sendingMore: () => void = () => undefined,
   ) {
+    this.layers = new SendLayers(sendingMore, (err) => this.emit('error', err));
+    // Dynacast: the server says how much of a video anyone shows.
+    socket.on('layersWanted', ({ producerId, spatialLayer }) => {
+      const p = [...this.producers.values()].find((x) => x.id === producerId);
+      if (p && p.kind === 'video') this.layers.setWanted(p, spatialLayer);
+    });
     socket.on('producerClosed', ({ producerId }) => {
       for (const [source, p] of this.producers) {
         if (p.id === producerId) {
@@ -45,26 +53,51 @@ export class LocalMedia {
     return this.producers.get(source)?.track ?? null;
   }
 
-  maxSendLayer(source: Source): number | undefined {
-    return this.producers.get(source)?.maxSpatialLayer;
+  maxSendLayer(source: Source): number | null | undefined {
+    const p = this.producers.get(source);
+    return p ? this.layers.sending(p) : undefined;
+  }
+
+  /** The browser's own stats of one of our producers (outbound-rtp and friends). */
+  async getStats(source: Source): Promise<RTCStatsReport> {
+    const p = this.producers.get(source);
+    if (!p) throw new SignalingError('not_found', `not publishing ${source}`);
+    return p.getStats();
+  }
+
+  /** Whether nobody in the class shows our video of a source (we send none of it then). */
+  unwatched(source: Source): boolean {
+    const p = this.producers.get(source);
+    return p ? this.layers.unwanted(p) : false;
   }
 
   isPaused(source: Source): boolean {
     return this.producers.get(source)?.paused ?? false;
   }
 
-  async publishCamera(opts: { deviceId?: string } = {}): Promise<void> {
+  async publishCamera(opts: { deviceId?: string; width?: number; height?: number } = {}): Promise<void> {
+    const size = opts.width || opts.height ? cameraConstraintsFor(opts) : cameraConstraints;
     const stream = await navigator.mediaDevices.getUserMedia({
-      video: { ...cameraConstraints, ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}) },
+      video: { ...size, ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}) },
     });
-    await this.publishTrack('cam', stream.getVideoTracks()[0]!);
+    await this.publishCaptured('cam', stream.getVideoTracks()[0]!);
   }
 
   async publishMicrophone(opts: { deviceId?: string } = {}): Promise<void> {
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: opts.deviceId ? { deviceId: { exact: opts.deviceId } } : true,
     });
-    await this.publishTrack('mic', stream.getAudioTracks()[0]!);
+    await this.publishCaptured('mic', stream.getAudioTracks()[0]!);
+  }
+
+  /** A device we opened ourselves: refused (a class's camera limit, say), it is closed again. */
+  private async publishCaptured(source: Source, track: MediaStreamTrack): Promise<void> {
+    try {
+      await this.publishTrack(source, track);
+    } catch (err) {
+      track.stop();
+      throw err;
+    }
   }
 
   /**
@@ -105,7 +138,7 @@ export class LocalMedia {
     const producer = await transport.produce({
       track,
       appData: { source },
-      ...produceOptions(source, track.kind, this.opts.simulcast !== false),
+      ...produceOptions(source, track.kind, this.opts.simulcast !== false, source === 'cam' ? track.getSettings().width : undefined),
       stopTracks: false,
     });
     this.producers.set(source, producer);
@@ -179,11 +212,7 @@ export class LocalMedia {
     const screen = this.producers.get('screen');
     try {
       const layers = cam?.rtpParameters.encodings?.length ?? 0;
-      if (cam && !cam.closed && layers > 1) {
-        const layer = cameraLayerFor(uplink);
-        if (layer > (cam.maxSpatialLayer ?? layers - 1)) this.sendingMore();
-        await cam.setMaxSpatialLayer(layer);
-      }
+      if (cam && !cam.closed && layers > 1) this.layers.setUplink(cam, cameraLayerFor(uplink, layers));
       // Always a cap, the full one included: the browser merges what it is given, so an empty
       // change would leave a poor link's cap in place once the link recovers.
       const cap = screenBitrateFor(uplink);

@@ -29,7 +29,7 @@ beforeAll(async () => {
     // says no, which zod expects and handles, but Firefox reports it as an error all the same.
     if (!/blocked a JavaScript eval/.test(message)) console.error('[Fox] page error:', message);
   });
-  await foxPage.goto(`${server.url}/?room=fx&name=Fox&role=student&autojoin=1`);
+  await foxPage.goto(`${server.url}/?room=fx&name=Fox&role=student&autojoin=1&cam=640x360`);
   const published = () => foxPage.evaluate(() => window.classroom?.state === 'connected' && Boolean(window.classroom.localTrack('cam') && window.classroom.localTrack('mic')));
   await waitFor(published, 30_000, 'Firefox joined and publishing');
   // Firefox reports no decoded frames through getVideoPlaybackQuality() for WebRTC video: count

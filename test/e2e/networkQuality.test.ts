@@ -99,7 +99,7 @@ describe('a participant behind a slow link', () => {
   });
 
   it('a publisher on a 300 kbit/s uplink is told its uplink is poor, and its SDK sends fewer layers until it recovers', async () => {
-    const sender = await openClassPage(nsBrowser, server.url, 'slowlink', 'Sue');
+    const sender = await openClassPage(nsBrowser, server.url, 'slowlink', 'Sue', 'student', { hd: true });
     const senderId = await peerIdOf(sender);
     await waitFor(async () => (await videoSamples(teacher)).some((v) => v.peerId === senderId && v.width >= 320), 40_000, 'the sender at 320 px');
     ns.limitUplink(300);

@@ -20,7 +20,7 @@ let studentId: string;
 beforeAll(async () => {
   server = await startTestServer();
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'], { fps: 30 });
-  teacher = await openClassPage(browser, server.url, 'hd', 'Tess', 'teacher');
+  teacher = await openClassPage(browser, server.url, 'hd', 'Tess', 'teacher', { hd: true });
   student = await openClassPage(browser, server.url, 'hd', 'Stu');
   // Only the teacher's camera in the room: the machine encodes one 720p picture, not two.
   await student.evaluate(() => window.classroom!.unpublish('cam'));
