@@ -48,6 +48,12 @@ beforeAll(async () => {
       window.classroom!.on('networkQuality', (q) => w.levels.push({ peerId: q.peerId, uplink: q.uplink, downlink: q.downlink }));
     });
   }
+  // The SDK's own switches to audio only and back (it follows the downlink's rating).
+  await viewer.evaluate(() => {
+    const w = window as unknown as { audioOnlySeen: { on: boolean; auto: boolean }[] };
+    w.audioOnlySeen = [];
+    window.classroom!.on('audioOnly', (e) => w.audioOnlySeen.push(e));
+  });
 }, 60_000);
 afterAll(async () => {
   await nsBrowser?.close();
@@ -57,6 +63,7 @@ afterAll(async () => {
 });
 
 const widthAtViewer = async () => (await videoSamples(viewer)).find((v) => v.peerId === publisherId)?.width ?? 0;
+const audioOnlySeen = () => viewer.evaluate(() => (window as unknown as { audioOnlySeen: { on: boolean; auto: boolean }[] }).audioOnlySeen);
 const levelsSeen = (page: Page) => page.evaluate(() => (window as unknown as { levels: { peerId: string; uplink: string | null; downlink: string | null }[] }).levels);
 
 describe('a participant behind a slow link', () => {
@@ -88,9 +95,24 @@ describe('a participant behind a slow link', () => {
     }
   });
 
+  it('a downlink too thin even for the lowest layer switches the SDK to audio only by itself (the page says so), and audio goes on', async () => {
+    // 400 kbit/s carries the 160 px layer (the rating recovers to fair): squeeze to 120 kbit/s, where
+    // it stays poor. 10 s of poor or lost is the SDK's default; once video stops the link may rate
+    // good again and video come back (and go again): a switch seen is what counts.
+    ns.limitDownlink(120);
+    await waitFor(async () => (await audioOnlySeen()).some((e) => e.on && e.auto), 40_000, 'the SDK switching to audio only');
+    expect(await viewer.textContent('#notice')).toMatch(/receiving audio only|video is back/);
+    const before = (await audioPackets(viewer))[publisherId] ?? 0;
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(((await audioPackets(viewer))[publisherId] ?? 0) - before).toBeGreaterThan(40);
+  });
+
   it('once the link is freed, the quality recovers and the top layer comes back', async () => {
     ns.clear();
     await waitFor(async () => (await widthAtViewer()) >= 320, 60_000, 'the 320 px layer again');
+    // Video is back by the SDK's own choice too.
+    expect(await viewer.evaluate(() => window.classroom!.audioOnly)).toBe(false);
+    expect((await audioOnlySeen()).at(-1)).toEqual({ on: false, auto: true });
     // The peer's last quality is kept by the quality monitor.
     const inRoom = server.rooms.get('slowlink')!.peers.get(viewerId)!;
     const peer = { downlinkCapped: inRoom.downlinkCapped, quality: server.quality.current(inRoom) };
@@ -102,6 +124,11 @@ describe('a participant behind a slow link', () => {
     const sender = await openClassPage(nsBrowser, server.url, 'slowlink', 'Sue', 'student', { hd: true });
     const senderId = await peerIdOf(sender);
     await waitFor(async () => (await videoSamples(teacher)).some((v) => v.peerId === senderId && v.width >= 320), 40_000, 'the sender at 320 px');
+    // What it sends on a free link: the layers the class shows of it (dynacast: the teacher's page);
+    // undefined is "never limited": all three.
+    const sendLayer = async () => (await sender.evaluate(() => window.classroom!.maxSendLayer('cam'))) ?? 2;
+    const free = await sendLayer();
+    expect(free).toBeGreaterThan(0);
     ns.limitUplink(300);
     await waitFor(async () => (await sender.evaluate(() => window.classroom!.maxSendLayer('cam'))) === 0, 20_000, 'the SDK holding the camera to its lowest layer');
     expect(await sender.evaluate((id) => window.classroom!.quality.get(id)?.uplink, senderId)).toMatch(/poor|lost/);
@@ -111,6 +138,6 @@ describe('a participant behind a slow link', () => {
     await new Promise((r) => setTimeout(r, 2000));
     expect(((await audioPackets(teacher))[senderId] ?? 0) - before).toBeGreaterThan(40);
     ns.clear();
-    await waitFor(async () => (await sender.evaluate(() => window.classroom!.maxSendLayer('cam'))) === 2, 30_000, 'all layers sent again');
+    await waitFor(async () => (await sendLayer()) === free, 30_000, 'the layers the class shows sent again');
   });
 });

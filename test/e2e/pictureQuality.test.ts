@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Source } from '../../protocol/schema.js';
 import { launchChromium } from '../helpers/browser.js';
 import { openClassPage, peerIdOf, videoSamples } from '../helpers/classPage.js';
+import { decode, probe } from '../helpers/media.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
@@ -16,9 +20,11 @@ let student: Page;
 let viewer: Page;
 let teacherId: string;
 let studentId: string;
+let dir: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-picture-'));
+  server = await startTestServer({ SFU_RECORDINGS_DIR: dir });
   browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'], { fps: 30 });
   teacher = await openClassPage(browser, server.url, 'hd', 'Tess', 'teacher', { hd: true });
   student = await openClassPage(browser, server.url, 'hd', 'Stu');
@@ -30,6 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const producerOf = (peerId: string, source: Source) => server.rooms.get('hd')!.peers.get(peerId)!.producerBySource(source);
@@ -123,5 +130,24 @@ describe('a Chromium publisher', () => {
     await waitFor(() => !producerOf(studentId, 'screen') && !producerOf(studentId, 'screenAudio'), 5000, "the student's share and its sound gone at the server");
     await waitFor(async () => !(await hasTrack(viewer, studentId, 'screenAudio')), 5000, 'the sound gone at the viewer');
     expect(await student.evaluate(() => [window.classroom!.localTrack('screen'), window.classroom!.localTrack('screenAudio')])).toEqual([null, null]);
+  });
+
+  it("is recorded into the screen's file, video and audio together", async () => {
+    const recordingId = await teacher.evaluate(() => window.classroom!.startRecording());
+    await student.evaluate(() => window.classroom!.publishScreen({ audio: true }));
+    const recording = server.recordings.get(recordingId);
+    const shareFile = () => recording.files.find((f) => f.peerId === studentId && f.sources.includes('screen'));
+    await waitFor(() => shareFile()?.sources.includes('screenAudio') ?? false, 10_000, "the share's file, with its sound");
+    await new Promise((r) => setTimeout(r, 5000));
+    await teacher.evaluate(() => window.classroom!.stopRecording());
+    const file = shareFile()!;
+    expect([...file.sources].sort()).toEqual(['screen', 'screenAudio']);
+    expect(file.error).toBeUndefined();
+    const info = await probe(path.join(dir, recordingId, file.name));
+    expect(info.streams.map((x) => x.type).sort()).toEqual(['audio', 'video']);
+    expect(info.durationSec).toBeGreaterThan(2);
+    const decoded = await decode(path.join(dir, recordingId, file.name));
+    expect(decoded.videoFrames).toBeGreaterThan(10);
+    await student.evaluate(() => window.classroom!.unpublish('screen'));
   });
 });

@@ -10,8 +10,9 @@ function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: str
 
 /** ffprobe's view of a media file: its streams' types and codecs, and the duration. */
 export async function probe(file: string): Promise<{ streams: { type: string; codec: string }[]; durationSec: number }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', file]);
-  const json = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string }[]; format: { duration?: string } };
+  const { stdout, stderr, code } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', file]);
+  const json = JSON.parse(stdout || '{}') as { streams?: { codec_type: string; codec_name: string }[]; format?: { duration?: string } };
+  if (!json.streams || !json.format) throw new Error(`ffprobe read no streams from ${file} (exit ${code}): ${stderr.trim() || 'no message'}`);
   return { streams: json.streams.map((s) => ({ type: s.codec_type, codec: s.codec_name })), durationSec: Number(json.format.duration ?? 0) };
 }
 

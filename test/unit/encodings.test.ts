@@ -30,7 +30,7 @@ describe('how the SDK encodes each source', () => {
 
   it('a poorer uplink sends fewer camera layers and less of the screen', () => {
     const levels = [null, 'good', 'fair', 'poor', 'lost'] as const;
-    expect(levels.map(cameraLayerFor)).toEqual([2, 2, 1, 0, 0]);
+    expect(levels.map((l) => cameraLayerFor(l))).toEqual([2, 2, 1, 0, 0]);
     expect(levels.map(screenBitrateFor)).toEqual([screenMaxBitrate, screenMaxBitrate, 800_000, 300_000, 300_000]);
   });
 });
