@@ -253,6 +253,50 @@ async function main(): Promise<void> {
     );
   }
 
+  type ClassRow = FanoutRow & { students: number; mode: string; expectedPps: number; ingressPps: number; classesPerCore: number; videoSenders: number; layersSent: number; videosForwarded: number; cpuEach: number[] };
+  const cls = read<Meta & { tiles: number; seconds: number; repeat: number; openMics: number; tile: { width: number; height: number }; stage: { width: number; height: number }; results: ClassRow[]; ratios: { students: number; mode: string; cpu: number[]; cpuMedian: number; deliveredMedian: number }[] }>('class');
+  if (cls) {
+    block(12);
+    const modeName: Record<string, string> = { all: 'all (no views)', shown: `shown (K = ${cls.tiles})`, 'shown-static': `shown, layersWanted ignored` };
+    out.push(
+      '### 12. A class with cameras on: receive what is shown against everyone receives everything (1 worker)',
+      '',
+      stamp(cls),
+      `A teacher and S students, each publishing a microphone and a 3-layer camera and receiving; the teacher's microphone and ${cls.openMics} student's open, the others muted. ` +
+        `Shown: each student shows the teacher at ${cls.stage.width}x${cls.stage.height} and ${cls.tiles - 1} students at ${cls.tile.width}x${cls.tile.height}, the teacher ${cls.tiles} students; publishers follow layersWanted. ` +
+        `Modes in turn, a fresh class each, ${cls.repeat} rounds of ${cls.seconds} s; medians. Classes per core: 100 / worker CPU %.`,
+      '',
+    );
+    out.push(
+      md(
+        ['S', 'mode', 'videos forwarded', 'publishers sending video', 'in pkt/s', 'delivered pkt/s', 'loss %', 'worker CPU %', 'classes per core', 'worker µs / delivered pkt', 'server Node CPU %', 'generator CPU %', 'latency p50 µs', 'latency p99 µs'],
+        cls.results.map((r) => [
+          r.students,
+          modeName[r.mode] ?? r.mode,
+          r.videosForwarded,
+          r.videoSenders,
+          Math.round(r.ingressPps),
+          Math.round(r.deliveredPps),
+          n(r.lossPct, 2),
+          n(r.workerCpuPct[0]),
+          r.lossPct > 1 ? '< 1 (saturated)' : n(r.classesPerCore, 1),
+          n(r.workerUsPerPacket, 2),
+          n(r.nodeCpuPct),
+          n(r.generatorCpuPct),
+          n(r.latency?.p50, 0),
+          n(r.latency?.p99, 0),
+        ]),
+      ),
+      '',
+    );
+    for (const x of cls.ratios) {
+      const all = cls.results.find((r) => r.students === x.students && r.mode === 'all');
+      const sat = all && all.lossPct > 1 ? ` (all saturated the worker: the packets due, ${Math.round(all.expectedPps)} pkt/s at its ${n(all.workerUsPerPacket, 2)} µs each, would need ~${n((all.expectedPps * all.workerUsPerPacket) / 1e4, 0)} % of a core)` : '';
+      out.push(`- S = ${x.students}: ${modeName[x.mode] ?? x.mode} / all, worker CPU **${x.cpuMedian.toFixed(2)}×** (per round ${x.cpu.map((v) => v.toFixed(2)).join(', ')}), delivered packets ${x.deliveredMedian.toFixed(2)}×${sat}.`);
+    }
+    out.push('');
+  }
+
   const bj = read<Meta & { runs: number; p50Ms: number; p90Ms: number; minMs: number; maxMs: number }>('browserJoin');
   if (bj) {
     block(7);
