@@ -55,7 +55,7 @@ export const sources = ['mic', 'cam', 'screen', 'screenAudio'] as const;
 export const kinds = ['audio', 'video'] as const;
 export const directions = ['send', 'recv'] as const;
 export type Role = (typeof roles)[number];
-/** What a producer carries: a microphone, a camera or a screen share (one of each per peer). */
+/** What a producer carries: a microphone, a camera, a screen share or its sound (one of each per peer). */
 export type Source = (typeof sources)[number];
 export type MediaKind = (typeof kinds)[number];
 /** A WebRTC transport's direction, from the client's side. */

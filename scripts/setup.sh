@@ -17,7 +17,8 @@ pkgs_runtime=(ca-certificates ninja-build pkg-config g++ make patch python3 dpkg
 # Real services and tools the test suite starts by itself.
 # iproute2: ip and tc, for the slow-link test (a network namespace shaped with tc).
 # redis-server: the cluster tests start their own, on their own ports (test/helpers/redisServer.ts).
-pkgs_test=(chromium fonts-liberation coturn iproute2 redis-server)
+# firefox-esr: one browser test publishes and receives from Firefox (driven by puppeteer-core).
+pkgs_test=(chromium firefox-esr fonts-liberation coturn iproute2 redis-server)
 pkgs=("${pkgs_runtime[@]}")
 [ "$profile" = test ] && pkgs+=("${pkgs_test[@]}")
 # coturn: for `npm run coturn`, and for `npm start` when the config asks to manage it.

@@ -1,116 +1,34 @@
-// The demo page: join a class, see everyone, publish camera / microphone / screen, raise a hand,
-// chat; a teacher also gets the participant controls, the hand queue, lock, record and end class.
-// Also accepts /?room=R&name=N&role=ROLE&autojoin=1 to join and publish at once.
-import type { ChatMessage, NetworkQuality, QualityLevel } from '../../protocol/schema.js';
-import { Classroom, type RemoteTrack, type Source } from '../sdk/index.js';
+// The demo page: join a class, see it (a stage and a gallery in pages), publish camera /
+// microphone / screen, raise a hand, chat, receive audio only; a teacher also gets the participant
+// controls, the hand queue, lock, video limits, record and end class.
+// Also accepts /?room=R&name=N&role=ROLE&autojoin=1 to join and publish at once, and for tests
+// and benchmarks &tiles=N (gallery tiles per page, default 9), &view=all (report no view: the
+// server chooses, as before the gallery), &cam=WxH (the camera's capture size).
+import type { ChatMessage } from '../../protocol/schema.js';
+import { Classroom, type Source } from '../sdk/index.js';
+import { Gallery } from './gallery.js';
+import { renderHands, renderPeople, worstOf } from './people.js';
+import { $, notice, showError } from './ui.js';
+import { followVideoControls, wireVideoControls } from './videoControls.js';
 
-const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const form = $<HTMLFormElement>('#join');
-const grid = $<HTMLElement>('#grid');
 const stateEl = $<HTMLElement>('#state');
 const errorEl = $<HTMLElement>('#error');
 const controls = $<HTMLElement>('#controls');
 const teacherControls = $<HTMLElement>('#teacher-controls');
 const side = $<HTMLElement>('#side');
-const noticeEl = $<HTMLElement>('#notice');
+const params = new URLSearchParams(location.search);
 let room: Classroom | undefined;
+const gallery = new Gallery(() => room, {
+  pageSize: Math.min(50, Math.max(1, Number(params.get('tiles')) || 9)),
+  reportView: params.get('view') !== 'all',
+});
+const nameOf = (peerId: string) => room?.peers.get(peerId)?.name ?? 'guest';
 
 declare global {
   interface Window {
     classroom?: Classroom;
   }
-}
-
-function showError(err: unknown): void {
-  errorEl.textContent = err instanceof Error ? err.message : String(err);
-}
-
-function notice(text: string): void {
-  noticeEl.textContent = text;
-}
-
-const isTeacher = () => room?.role === 'teacher';
-
-function button(label: string, action: string, onClick: () => Promise<unknown>): HTMLButtonElement {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = 'small';
-  b.dataset.action = action;
-  b.textContent = label;
-  b.onclick = () => void onClick().catch(showError);
-  return b;
-}
-
-/** The participant list: name, role, hand, and for a teacher the controls on each student. */
-function renderPeople(): void {
-  const r = room;
-  const list = $<HTMLElement>('#people');
-  list.replaceChildren();
-  if (!r) return;
-  for (const p of r.peers.values()) {
-    const li = document.createElement('li');
-    li.dataset.peerId = p.id;
-    li.classList.toggle('speaking', r.activeSpeaker === p.id);
-    const name = document.createElement('span');
-    name.className = 'name';
-    name.textContent = `${p.name} (${p.role})${p.handRaisedAt !== null ? ' · hand up' : ''}`;
-    li.append(name);
-    const q = r.quality.get(p.id);
-    if (q) li.append(qualityBadge(q));
-    if (isTeacher() && p.role !== 'teacher') {
-      const sources = new Set(r.remoteTracks.filter((t) => t.peerId === p.id).map((t) => t.source));
-      if (sources.has('mic')) li.append(button('Mute', 'mute', () => r.mutePeer(p.id)));
-      if (sources.has('cam')) li.append(button('Stop camera', 'stop-cam', () => r.stopPeerSource(p.id, 'cam')));
-      if (sources.has('screen')) li.append(button('Stop screen', 'stop-screen', () => r.stopPeerSource(p.id, 'screen')));
-      li.append(
-        p.speakAllowed
-          ? button('Revoke speak', 'revoke-speak', () => r.allowSpeak(p.id, false))
-          : button('Allow speak', 'allow-speak', () => r.allowSpeak(p.id, true)),
-      );
-      li.append(button('Remove', 'remove', () => r.removePeer(p.id)));
-    }
-    list.append(li);
-  }
-  renderHands();
-}
-
-/** Raised hands, first raised first; the teacher can give the floor or lower a hand. */
-function renderHands(): void {
-  const r = room;
-  const list = $<HTMLElement>('#hands');
-  list.replaceChildren();
-  if (!r) return;
-  const mine = r.handRaisedAt !== null && r.peerId ? [{ id: r.peerId, name: 'You', handRaisedAt: r.handRaisedAt }] : [];
-  const queue = [...r.handQueue, ...mine].sort((a, b) => a.handRaisedAt! - b.handRaisedAt!);
-  for (const p of queue) {
-    const li = document.createElement('li');
-    li.dataset.peerId = p.id;
-    li.textContent = p.name;
-    if (isTeacher()) {
-      li.append(button('Allow speak', 'allow-speak', () => r.allowSpeak(p.id, true)));
-      li.append(button('Lower', 'lower', () => r.lowerHand(p.id)));
-    }
-    list.append(li);
-  }
-  const hand = $<HTMLButtonElement>('#toggle-hand');
-  hand.setAttribute('aria-pressed', String(r.handRaisedAt !== null));
-  hand.textContent = r.handRaisedAt !== null ? 'Lower hand' : 'Raise hand';
-}
-
-const worstOf = (q: NetworkQuality): QualityLevel | null => {
-  const order: (QualityLevel | null)[] = [null, 'good', 'fair', 'poor', 'lost'];
-  return order.indexOf(q.uplink) > order.indexOf(q.downlink) ? q.uplink : q.downlink;
-};
-
-/** The worse of the two directions, as a coloured label: what a teacher scans for. */
-function qualityBadge(q: NetworkQuality): HTMLElement {
-  const worst = worstOf(q);
-  const el = document.createElement('span');
-  el.className = 'quality';
-  el.dataset.level = worst ?? 'unknown';
-  el.textContent = worst ?? '…';
-  el.title = `send ${q.uplink ?? '–'}, receive ${q.downlink ?? '–'}, rtt ${q.rttMs ?? '–'} ms, loss ${q.uplinkLossPct ?? '–'}/${q.downlinkLossPct ?? '–'} %`;
-  return el;
 }
 
 function addChat(m: ChatMessage): void {
@@ -127,7 +45,7 @@ function addChat(m: ChatMessage): void {
 }
 
 function resetPage(message: string): void {
-  for (const el of grid.querySelectorAll('figure.tile:not(#local)')) el.remove();
+  gallery.clear();
   $<HTMLElement>('#local').hidden = true;
   $<HTMLElement>('#chat-log').replaceChildren();
   form.hidden = false;
@@ -148,58 +66,11 @@ async function fetchToken(roomId: string, name: string, role: string, userId: st
   return body.token;
 }
 
-function tileFor(peerId: string, name: string): HTMLElement {
-  let tile = grid.querySelector<HTMLElement>(`figure[data-peer-id="${CSS.escape(peerId)}"]`);
-  if (!tile) {
-    tile = document.createElement('figure');
-    tile.className = 'tile';
-    tile.dataset.peerId = peerId;
-    const caption = document.createElement('figcaption');
-    caption.textContent = name;
-    tile.append(caption);
-    grid.append(tile);
-  }
-  return tile;
-}
+const sourceNames: Record<Source, string> = { mic: 'microphone', cam: 'camera', screen: 'screen share', screenAudio: "screen share's sound" };
 
-function addTrack(t: RemoteTrack): void {
-  const peer = room?.peers.get(t.peerId);
-  const tile = tileFor(t.peerId, peer?.name ?? 'guest');
-  const el = document.createElement(t.kind === 'video' ? 'video' : 'audio');
-  el.dataset.peerId = t.peerId;
-  el.dataset.consumerId = t.consumerId;
-  el.dataset.source = t.source;
-  el.autoplay = true;
-  el.setAttribute('playsinline', '');
-  el.srcObject = new MediaStream([t.track]);
-  if (t.kind === 'video') {
-    (el as HTMLVideoElement).muted = true; // audio plays through its own element
-    tile.prepend(el);
-  } else {
-    el.hidden = true;
-    tile.append(el);
-  }
-  void el.play().catch(() => undefined);
-}
-
-function removeTrack(t: RemoteTrack): void {
-  grid.querySelector(`[data-consumer-id="${CSS.escape(t.consumerId)}"]`)?.remove();
-}
-
-function setPaused(t: RemoteTrack, paused: boolean): void {
-  const tile = tileFor(t.peerId, room?.peers.get(t.peerId)?.name ?? 'guest');
-  const badge = tile.querySelector(`.muted[data-source="${t.source}"]`);
-  if (paused && !badge) {
-    const b = document.createElement('span');
-    b.className = 'muted';
-    b.dataset.source = t.source;
-    b.textContent = t.source === 'mic' ? 'muted' : `${t.source} off`;
-    tile.append(b);
-  } else if (!paused) badge?.remove();
-}
-
-/** A share's sound (screenAudio) goes with its screen: it has no button of its own. */
-const sourceButtons: Record<Exclude<Source, 'screenAudio'>, { id: string; on: string; off: string }> = {
+/** The sources with a button of their own (a screen's sound comes and goes with the screen). */
+type ButtonSource = Exclude<Source, 'screenAudio'>;
+const sourceButtons: Record<ButtonSource, { id: string; on: string; off: string }> = {
   mic: { id: '#toggle-mic', on: 'Mute', off: 'Unmute' },
   cam: { id: '#toggle-cam', on: 'Stop camera', off: 'Start camera' },
   screen: { id: '#toggle-screen', on: 'Stop sharing', off: 'Share screen' },
@@ -207,7 +78,7 @@ const sourceButtons: Record<Exclude<Source, 'screenAudio'>, { id: string; on: st
 
 /** Buttons show what the SDK says, so that the teacher's actions on us show as well. */
 function syncButtons(): void {
-  for (const [source, b] of Object.entries(sourceButtons) as [keyof typeof sourceButtons, (typeof sourceButtons)['mic']][]) {
+  for (const [source, b] of Object.entries(sourceButtons) as [ButtonSource, (typeof sourceButtons)[ButtonSource]][]) {
     const live = Boolean(room?.localTrack(source)) && !room?.isPaused(source);
     const el = $<HTMLButtonElement>(b.id);
     el.setAttribute('aria-pressed', String(source === 'screen' ? live : !live));
@@ -219,16 +90,30 @@ function syncButtons(): void {
   if (cam && (preview.srcObject as MediaStream | null)?.getVideoTracks()[0] !== cam) preview.srcObject = new MediaStream([cam]);
 }
 
-function toggleButton(source: keyof typeof sourceButtons): void {
+/** ?cam=WxH: a smaller capture (fewer, smaller layers: cheaper for a test's many pages). */
+const camSize = /^(\d+)x(\d+)$/.exec(params.get('cam') ?? '');
+const cameraOpts = camSize ? { width: Number(camSize[1]), height: Number(camSize[2]) } : {};
+
+/** The camera, or a clear word why not: beyond the class's camera limit the student still takes part. */
+async function publishCamera(r: Classroom): Promise<void> {
+  try {
+    await r.publishCamera(cameraOpts);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'room_full') throw err;
+    showError(`Your camera is not on: ${(err as Error).message}`);
+  }
+}
+
+function toggleButton(source: ButtonSource): void {
   $<HTMLButtonElement>(sourceButtons[source].id).onclick = async () => {
     const r = room;
     if (!r) return;
     try {
       if (source === 'screen') {
         if (r.localTrack('screen')) await r.unpublish('screen');
-        else await r.publishScreen();
+        else await r.publishScreen({ audio: true }); // the sound too, where the user shares it
       } else if (!r.localTrack(source)) {
-        await (source === 'cam' ? r.publishCamera() : r.publishMicrophone());
+        await (source === 'cam' ? publishCamera(r) : r.publishMicrophone());
       } else if (r.isPaused(source)) {
         await r.unmute(source);
       } else {
@@ -249,32 +134,33 @@ async function join(roomId: string, name: string, role: string, publish: boolean
   const token = () => fetchToken(roomId, name, role, userId);
   await token(); // fail early, with the server's message, if the token request is refused
   // ?relay=1 sends everything through the TURN relay, as a strict firewall would force.
-  room = new Classroom({ url: '/ws', token, forceRelay: new URLSearchParams(location.search).get('relay') === '1' });
+  room = new Classroom({ url: '/ws', token, forceRelay: params.get('relay') === '1' });
   window.classroom = room;
   room.on('connectionState', (s) => {
     stateEl.dataset.state = s;
     stateEl.textContent = s;
   });
+  const people = () => renderPeople(room);
   room.on('peerJoined', (p) => {
-    tileFor(p.id, p.name);
-    renderPeople();
+    gallery.tileFor(p.id, p.name);
+    people();
   });
   room.on('peerLeft', (id) => {
-    grid.querySelector(`figure[data-peer-id="${CSS.escape(id)}"]`)?.remove();
-    renderPeople();
+    gallery.removePeer(id);
+    people();
   });
-  room.on('peerUpdated', renderPeople);
+  room.on('peerUpdated', people);
   room.on('track', (t) => {
-    addTrack(t);
-    renderPeople();
+    gallery.addTrack(t, nameOf(t.peerId));
+    people();
   });
   room.on('trackEnded', (t) => {
-    removeTrack(t);
-    renderPeople();
+    gallery.removeTrack(t);
+    people();
   });
   room.on('chat', addChat);
   room.on('networkQuality', (q) => {
-    if (q.peerId !== room?.peerId) return renderPeople();
+    if (q.peerId !== room?.peerId) return people();
     const own = $<HTMLElement>('#quality');
     own.dataset.level = worstOf(q) ?? 'unknown';
     own.textContent = `network: send ${q.uplink ?? '–'} · receive ${q.downlink ?? '–'}`;
@@ -284,12 +170,12 @@ async function join(roomId: string, name: string, role: string, publish: boolean
     $<HTMLInputElement>('#policy-unmute').checked = p.studentsMayUnmute;
   });
   room.on('moderated', (m) => {
-    const what = { muted: 'muted your microphone', stopped: `stopped your ${m.source === 'cam' ? 'camera' : m.source === 'screen' ? 'screen share' : 'microphone'}`, speakAllowed: 'lets you speak', speakRevoked: 'took back your permission to speak' }[m.action];
+    const what = { muted: 'muted your microphone', stopped: `stopped your ${sourceNames[m.source ?? 'mic']}`, speakAllowed: 'lets you speak', speakRevoked: 'took back your permission to speak' }[m.action];
     const r = room!;
     const mayUnmute = r.role !== 'student' || r.policy?.studentsMayUnmute || r.speakAllowed;
     notice(m.policy ? `You joined muted: ${mayUnmute ? 'unmute when you want to speak' : 'raise your hand to speak'}.` : `The teacher ${what}.`);
     syncButtons();
-    renderHands();
+    renderHands(room);
   });
   room.on('recording', (r) => {
     if (r.state === 'fileFailed') return notice(`One file of the recording failed (${r.file}): ${r.reason}. The others go on.`);
@@ -301,12 +187,13 @@ async function join(roomId: string, name: string, role: string, publish: boolean
   room.on('removed', (r) => resetPage(`You were removed from the class: ${r.reason}. You may rejoin in ${r.banSeconds} s.`));
   room.on('classEnded', ({ reason }) => resetPage(`The class has ended (${reason}).`));
   room.on('replaced', () => resetPage('You joined this class again from another tab or device; it continues there.'));
-  room.on('trackPaused', (t) => setPaused(t, true));
-  room.on('trackResumed', (t) => setPaused(t, false));
+  room.on('trackPaused', (t) => gallery.setPaused(t, true, nameOf(t.peerId)));
+  room.on('trackResumed', (t) => gallery.setPaused(t, false, nameOf(t.peerId)));
   room.on('activeSpeaker', (peerId) => {
-    for (const tile of grid.querySelectorAll<HTMLElement>('figure.tile')) tile.classList.toggle('speaking', tile.dataset.peerId === peerId);
+    gallery.speaker(peerId);
     for (const li of document.querySelectorAll<HTMLElement>('#people li')) li.classList.toggle('speaking', li.dataset.peerId === peerId);
   });
+  followVideoControls(room);
   room.on('localSourceClosed', (s) => showError(`your ${s} was stopped`));
   room.on('transportPath', () => {
     const r = room!;
@@ -324,9 +211,10 @@ async function join(roomId: string, name: string, role: string, publish: boolean
   teacherControls.hidden = room.role !== 'teacher';
   side.hidden = false;
   for (const m of room.chat) addChat(m);
-  renderPeople();
+  people();
+  gallery.layout();
   if (publish && role !== 'observer') {
-    await room.publishCamera();
+    await publishCamera(room);
     await room.publishMicrophone();
   }
   syncButtons();
@@ -342,6 +230,7 @@ $<HTMLButtonElement>('#leave').onclick = async () => {
   await room?.leave();
   resetPage('');
 };
+wireVideoControls(() => room);
 $<HTMLButtonElement>('#toggle-hand').onclick = () => {
   const r = room;
   if (!r) return;
@@ -365,7 +254,6 @@ $<HTMLButtonElement>('#end-class').onclick = () => {
   if (confirm('End the class for everyone?')) void room?.endClass().catch(showError);
 };
 
-const params = new URLSearchParams(location.search);
 for (const key of ['room', 'name', 'role'] as const) {
   const v = params.get(key);
   const input = form.elements.namedItem(key) as HTMLInputElement | HTMLSelectElement | null;

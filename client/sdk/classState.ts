@@ -1,4 +1,4 @@
-import type { ChatMessage, NetworkQuality, NotificationData, PeerInfo, QualityLevel, Role, RoomPolicy, Source } from '../../protocol/schema.js';
+import type { ChatMessage, NetworkQuality, NotificationData, PeerInfo, QualityLevel, Role, RoomPolicy, Source, VideoLimits } from '../../protocol/schema.js';
 import type { SignalingSocket } from '../../protocol/client.js';
 import type { Emit, JoinAnswer } from './types.js';
 
@@ -6,8 +6,10 @@ import type { Emit, JoinAnswer } from './types.js';
 export interface ClassStateHooks {
   /** A peer left (or was gone at a resume): its tracks end, before `peerLeft`. */
   peerGone(peerId: string): void;
-  /** The server rated our own uplink. */
+  /** The server rated our own uplink... */
   ownUplink(uplink: QualityLevel | null): void;
+  /** ...and downlink. */
+  ownDownlink(downlink: QualityLevel | null): void;
 }
 
 /**
@@ -21,6 +23,8 @@ export class ClassState {
   readonly peers = new Map<string, PeerInfo>();
   /** The room's rules, as the teacher last set them. */
   policy: RoomPolicy | undefined;
+  /** How much video the class carries, as the teacher last set it. */
+  videoLimits: VideoLimits | undefined;
   /** Chat messages, oldest first (history from the join, then live). */
   readonly chat: ChatMessage[] = [];
   /** Our own hand (ms since the epoch it went up, or null) and speak permission. */
@@ -49,10 +53,17 @@ export class ClassState {
       this.policy = policy;
       this.emit('policy', policy);
     });
+    socket.on('videoLimits', ({ videoLimits }) => {
+      this.videoLimits = videoLimits;
+      this.emit('videoLimits', videoLimits);
+    });
     socket.on('chat', ({ message }) => this.addChat(message));
     socket.on('networkQuality', (q) => {
       this.quality.set(q.peerId, q);
-      if (q.peerId === this.peerId) this.hooks.ownUplink(q.uplink);
+      if (q.peerId === this.peerId) {
+        this.hooks.ownUplink(q.uplink);
+        this.hooks.ownDownlink(q.downlink);
+      }
       this.emit('networkQuality', q);
     });
     socket.on('recordingStarted', ({ recordingId }) => this.emit('recording', { state: 'started', recordingId }));
@@ -71,6 +82,7 @@ export class ClassState {
     this.peerId = answer.peerId;
     this.role = answer.role;
     this.policy = answer.policy;
+    this.videoLimits = answer.videoLimits;
     this.activeSpeaker = answer.activeSpeaker;
     const known = new Set(this.chat.map((m) => m.seq));
     for (const m of answer.chat) if (!known.has(m.seq)) this.addChat(m);
@@ -111,6 +123,12 @@ export class ClassState {
     const { policy } = await this.socket.request('setRoomPolicy', change);
     this.policy = policy;
     return policy;
+  }
+
+  async setVideoLimits(change: Partial<VideoLimits>): Promise<VideoLimits> {
+    const { videoLimits } = await this.socket.request('setVideoLimits', change);
+    this.videoLimits = videoLimits;
+    return videoLimits;
   }
 
   async mutePeer(peerId: string): Promise<void> {

@@ -1,4 +1,5 @@
-import type { ChatMessage, Direction, NetworkQuality, PeerInfo, Role, RoomPolicy, Source } from '../../protocol/schema.js';
+import type { ChatMessage, Direction, NetworkQuality, PeerInfo, Role, RoomPolicy, Source, VideoLimits } from '../../protocol/schema.js';
+import { AudioOnlySwitch } from './audioOnly.js';
 import { ClassState } from './classState.js';
 import { Emitter } from '../../protocol/emitter.js';
 import { LocalMedia } from './localMedia.js';
@@ -6,11 +7,13 @@ import { MediaPath } from './mediaPath.js';
 import { NetworkReporter } from './networkReport.js';
 import { RemoteMedia } from './remoteMedia.js';
 import { Session } from './session.js';
+import { ViewReport } from './viewReport.js';
 import { SignalingError, SignalingSocket } from '../../protocol/client.js';
 import type { ClassroomEvents, ClassroomOptions, ConnectionState, Emit, RemoteTrack, TransportPath } from './types.js';
 
 export type { Source } from '../../protocol/schema.js';
 export type { ClassroomEvents, ClassroomOptions, ConnectionState, RemoteTrack, TransportPath } from './types.js';
+export type { AudioOnlyTiming } from './audioOnly.js';
 
 /**
  * The browser SDK: joins a class, publishes camera / microphone / screen, delivers remote tracks,
@@ -19,7 +22,8 @@ export type { ClassroomEvents, ClassroomOptions, ConnectionState, RemoteTrack, T
  *
  * The facade of a few parts, each with its own state, that it wires together here: the session
  * (joining, reconnecting), the media path (device, transports, ICE), local and remote media, the
- * network reports, and the class state (peers, policy, chat, hands, moderation).
+ * network reports, the class state (peers, policy, chat, hands, moderation), and what the page
+ * shows of the remote videos (the view, audio only).
  */
 export class Classroom extends Emitter<ClassroomEvents> {
   readonly socket = new SignalingSocket();
@@ -29,6 +33,8 @@ export class Classroom extends Emitter<ClassroomEvents> {
   private readonly remote: RemoteMedia;
   private readonly reports: NetworkReporter;
   private readonly cls: ClassState;
+  private readonly view: ViewReport;
+  private readonly audio: AudioOnlySwitch;
 
   constructor(opts: ClassroomOptions) {
     super();
@@ -36,7 +42,21 @@ export class Classroom extends Emitter<ClassroomEvents> {
     this.cls = new ClassState(this.socket, emit, {
       peerGone: (peerId) => this.remote.dropPeer(peerId),
       ownUplink: (uplink) => void this.local.adaptSending(uplink),
+      ownDownlink: (downlink) => this.audio.downlink(downlink),
     });
+    const auto = opts.autoAudioOnly ?? true;
+    this.audio = new AudioOnlySwitch(auto === false ? null : auto === true ? {} : auto, (on, automatic) => {
+      // A page with a view says it in its view; one without pauses the cameras itself.
+      if (this.view.active) this.view.changed();
+      else void this.remote.holdVideos(on);
+      this.emit('audioOnly', { on, auto: automatic });
+    });
+    this.view = new ViewReport(this.socket, () => this.audio.on, emit);
+    this.on('trackEnded', (t) => this.view.hide(t.consumerId));
+    // A resumed peer keeps its view at the server, a new one has none: say it (again) either way.
+    this.on('joined', () => this.view.resend());
+    // New limits: the server applied our view again; asking again tells us what it forwards now.
+    this.on('videoLimits', () => this.view.resend());
     this.path = new MediaPath(this.socket, opts, emit, {
       isLeaving: () => this.session.isLeaving,
       produce: (transportId, kind, rtpParameters, source) => this.local.requestProduce(transportId, kind, rtpParameters, source),
@@ -44,7 +64,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
       republish: (tracks) => this.local.republish(tracks),
       dropConsumers: () => this.remote.dropAll(),
     });
-    this.local = new LocalMedia(this.socket, opts, emit, () => this.path.send);
+    this.local = new LocalMedia(this.socket, opts, emit, () => this.path.send, () => this.reports.settle());
     this.remote = new RemoteMedia(this.socket, emit, { ready: () => this.path.receiveReady, transport: () => this.path.recv });
     this.reports = new NetworkReporter(this.socket, {
       send: () => this.path.send,
@@ -64,6 +84,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
         await this.path.restartAll();
       },
       teardownMedia: (stopTracks) => {
+        if (stopTracks) this.audio.reset();
         this.reports.stop();
         this.remote.dropAll();
         this.local.closeAll(stopTracks);
@@ -125,9 +146,17 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return this.local.track(source);
   }
 
-  /** The highest simulcast layer we currently send of a source (undefined: all, or not simulcast). */
-  maxSendLayer(source: Source): number | undefined {
+  /**
+   * The highest simulcast layer we currently send of a source: the fewest of what our uplink allows
+   * and what anyone in the class shows (undefined: all, never limited; null: none, nobody shows it).
+   */
+  maxSendLayer(source: Source): number | null | undefined {
     return this.local.maxSendLayer(source);
+  }
+
+  /** Whether nobody in the class shows our video of a source: we send none of it until someone does. */
+  unwatched(source: Source): boolean {
+    return this.local.unwatched(source);
   }
 
   /** Whether our producer of a source is paused (muted by us, by the teacher, or on joining). */
@@ -135,7 +164,12 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return this.local.isPaused(source);
   }
 
-  publishCamera(opts: { deviceId?: string } = {}): Promise<void> {
+  /**
+   * Publishes the camera, 1280x720 in three layers unless `width` / `height` ask for a smaller
+   * capture (cheaper to encode): 640x360 goes in two layers (160 and 640 px), 320 px or less in one.
+   * A student beyond the class's camera limit is refused (`room_full`); the camera is closed again.
+   */
+  publishCamera(opts: { deviceId?: string; width?: number; height?: number } = {}): Promise<void> {
     return this.local.publishCamera(opts);
   }
 
@@ -143,8 +177,9 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return this.local.publishMicrophone(opts);
   }
 
-  publishScreen(): Promise<void> {
-    return this.local.publishScreen();
+  /** Shares a screen; `audio: true` also its sound (source `screenAudio`) when the user shares it. */
+  publishScreen(opts: { audio?: boolean } = {}): Promise<void> {
+    return this.local.publishScreen(opts);
   }
 
   /** Publishes a track the application already has (e.g. a canvas capture). */
@@ -161,6 +196,7 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return this.local.unmute(source);
   }
 
+  /** Unpublishing the screen also unpublishes its sound. */
   unpublish(source: Source): Promise<void> {
     return this.local.unpublish(source);
   }
@@ -175,6 +211,44 @@ export class Classroom extends Emitter<ClassroomEvents> {
     return this.remote.setPreferredLayers(consumerId, spatialLayer, temporalLayer);
   }
 
+  /**
+   * Shows a remote video in `element`: from the first call on, the SDK tells the server what the
+   * page shows (setView), and the server forwards only that. The video counts while any of the
+   * element is within the viewport, at the element's size in device pixels (which picks its
+   * layer: up to 160 px the lowest, up to 640 px the middle, wider the top); both are watched by
+   * the SDK. Higher `priority` goes first under the class's cap (the stage before thumbnails).
+   * Call again to change the priority or the element. A page that never calls it gets the
+   * server's choice (teachers, screen shares, recent speakers).
+   */
+  show(track: RemoteTrack | string, element: Element, opts: { priority?: number } = {}): void {
+    const first = !this.view.active;
+    this.view.show(typeof track === 'string' ? track : track.consumerId, element, opts.priority ?? 0);
+    if (first && this.audio.on) void this.remote.holdVideos(false); // the view carries audio only now
+  }
+
+  /** The video is no longer shown (an ended track is dropped by itself). */
+  hide(track: RemoteTrack | string): void {
+    this.view.hide(typeof track === 'string' ? track : track.consumerId);
+  }
+
+  /** The video consumers the server forwards us now, of those shown (after show() only). */
+  get receivingVideos(): string[] {
+    return this.view.receiving;
+  }
+
+  /** Whether we receive audio only now (no video but screen shares). */
+  get audioOnly(): boolean {
+    return this.audio.on;
+  }
+
+  /**
+   * Audio only (true): no video but screen shares; false: video; null: let the SDK decide by our
+   * downlink again (see `autoAudioOnly`). The application's choice wins over the automatic one.
+   */
+  setAudioOnly(on: boolean | null): void {
+    this.audio.set(on);
+  }
+
   setPriority(consumerId: string, priority: number): Promise<void> {
     return this.remote.setPriority(consumerId, priority);
   }
@@ -182,6 +256,11 @@ export class Classroom extends Emitter<ClassroomEvents> {
   /** The browser's own stats of a remote track (inbound-rtp and friends). */
   getRemoteStats(consumerId: string): Promise<RTCStatsReport> {
     return this.remote.getStats(consumerId);
+  }
+
+  /** The browser's own stats of what we send of a source (outbound-rtp: bytes, frames per layer). */
+  getLocalStats(source: Source): Promise<RTCStatsReport> {
+    return this.local.getStats(source);
   }
 
   /** The server's stats of our transports. */
@@ -198,6 +277,11 @@ export class Classroom extends Emitter<ClassroomEvents> {
   /** The room's rules, as the teacher last set them. */
   get policy(): RoomPolicy | undefined {
     return this.cls.policy;
+  }
+
+  /** How much video the class carries: videos per student, student cameras. */
+  get videoLimits(): VideoLimits | undefined {
+    return this.cls.videoLimits;
   }
 
   /** Chat messages, oldest first (history from the join, then live). */
@@ -246,6 +330,11 @@ export class Classroom extends Emitter<ClassroomEvents> {
 
   setRoomPolicy(change: Partial<RoomPolicy>): Promise<RoomPolicy> {
     return this.cls.setRoomPolicy(change);
+  }
+
+  /** Changes the class's video limits; every participant gets them (`videoLimits`). */
+  setVideoLimits(change: Partial<VideoLimits>): Promise<VideoLimits> {
+    return this.cls.setVideoLimits(change);
   }
 
   mutePeer(peerId: string): Promise<void> {

@@ -1,22 +1,22 @@
 import type { types } from 'mediasoup-client';
 import type { MediaKind, NotificationData, QualityLevel, Source } from '../../protocol/schema.js';
 import { SignalingError, type SignalingSocket } from '../../protocol/client.js';
+import { cameraConstraints, cameraConstraintsFor, cameraLayerFor, produceOptions, screenAudioConstraints, screenBitrateFor, screenMaxBitrate } from './encodings.js';
+import { SendLayers } from './sendLayers.js';
 import type { ClassroomOptions, Emit, PublishedTrack } from './types.js';
 
-const simulcastEncodings: types.RtpEncodingParameters[] = [
-  { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
-  { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
-  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
-];
-
 /**
- * What we send: one producer per source (camera, microphone, screen), on the send transport the
- * media path holds; paused by us, by the teacher or by the room's policy; thinned out on a poor uplink.
+ * What we send: one producer per source (camera, microphone, screen and its sound), on the send
+ * transport the media path holds; paused by us, by the teacher or by the room's policy; thinned
+ * out on a poor uplink, and to the layers the class shows (none while nobody does).
  */
 export class LocalMedia {
   private readonly producers = new Map<Source, types.Producer>();
   /** Producers the server created paused (a student joining muted), by id. */
   private readonly pausedByServer = new Set<string>();
+  /** The bitrate cap a screen share was last given (each change renegotiates: only on a change). */
+  private readonly screenCaps = new WeakMap<types.Producer, number>();
+  private readonly layers: SendLayers;
 
   constructor(
     private readonly socket: SignalingSocket,
@@ -24,7 +24,15 @@ export class LocalMedia {
     private readonly emit: Emit,
     /** The send transport of the moment (undefined: none, e.g. an observer). */
     private readonly transport: () => types.Transport | undefined,
+    /** We ask the encoder for more: a new video, or a layer or bitrate back after a poor uplink. */
+    private readonly sendingMore: () => void = () => undefined,
   ) {
+    this.layers = new SendLayers(sendingMore, (err) => this.emit('error', err));
+    // Dynacast: the server says how much of a video anyone shows.
+    socket.on('layersWanted', ({ producerId, spatialLayer }) => {
+      const p = [...this.producers.values()].find((x) => x.id === producerId);
+      if (p && p.kind === 'video') this.layers.setWanted(p, spatialLayer);
+    });
     socket.on('producerClosed', ({ producerId }) => {
       for (const [source, p] of this.producers) {
         if (p.id === producerId) {
@@ -45,45 +53,92 @@ export class LocalMedia {
     return this.producers.get(source)?.track ?? null;
   }
 
-  maxSendLayer(source: Source): number | undefined {
-    return this.producers.get(source)?.maxSpatialLayer;
+  maxSendLayer(source: Source): number | null | undefined {
+    const p = this.producers.get(source);
+    return p ? this.layers.sending(p) : undefined;
+  }
+
+  /** The browser's own stats of one of our producers (outbound-rtp and friends). */
+  async getStats(source: Source): Promise<RTCStatsReport> {
+    const p = this.producers.get(source);
+    if (!p) throw new SignalingError('not_found', `not publishing ${source}`);
+    return p.getStats();
+  }
+
+  /** Whether nobody in the class shows our video of a source (we send none of it then). */
+  unwatched(source: Source): boolean {
+    const p = this.producers.get(source);
+    return p ? this.layers.unwanted(p) : false;
   }
 
   isPaused(source: Source): boolean {
     return this.producers.get(source)?.paused ?? false;
   }
 
-  async publishCamera(opts: { deviceId?: string } = {}): Promise<void> {
+  async publishCamera(opts: { deviceId?: string; width?: number; height?: number } = {}): Promise<void> {
+    const size = opts.width || opts.height ? cameraConstraintsFor(opts) : cameraConstraints;
     const stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 640 }, height: { ideal: 480 }, ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}) },
+      video: { ...size, ...(opts.deviceId ? { deviceId: { exact: opts.deviceId } } : {}) },
     });
-    await this.publishTrack('cam', stream.getVideoTracks()[0]!);
+    await this.publishCaptured('cam', stream.getVideoTracks()[0]!);
   }
 
   async publishMicrophone(opts: { deviceId?: string } = {}): Promise<void> {
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: opts.deviceId ? { deviceId: { exact: opts.deviceId } } : true,
     });
-    await this.publishTrack('mic', stream.getAudioTracks()[0]!);
+    await this.publishCaptured('mic', stream.getAudioTracks()[0]!);
   }
 
-  async publishScreen(): Promise<void> {
-    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  /** A device we opened ourselves: refused (a class's camera limit, say), it is closed again. */
+  private async publishCaptured(source: Source, track: MediaStreamTrack): Promise<void> {
+    try {
+      await this.publishTrack(source, track);
+    } catch (err) {
+      track.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * Shares a screen, window or tab at its native size; with `audio`, also the sound it plays (a
+   * tab's, or the system's where the browser offers it) as the `screenAudio` source, when the user
+   * chose to share it. The sound goes when the share goes.
+   */
+  async publishScreen(opts: { audio?: boolean } = {}): Promise<void> {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: opts.audio ? screenAudioConstraints : false });
     const track = stream.getVideoTracks()[0]!;
+    const sound = stream.getAudioTracks()[0];
     track.addEventListener('ended', () => void this.unpublish('screen'));
-    await this.publishTrack('screen', track);
+    sound?.addEventListener('ended', () => void this.unpublish('screenAudio'));
+    try {
+      await this.publishTrack('screen', track);
+    } catch (err) {
+      // Refused (one share at a time, say): nothing stays captured.
+      for (const t of stream.getTracks()) t.stop();
+      throw err;
+    }
+    // The share goes on without its sound where the sound is refused (a server that does not
+    // know the source yet): said, not thrown.
+    if (sound) {
+      await this.publishTrack('screenAudio', sound).catch((err: unknown) => {
+        sound.stop();
+        this.emit('error', err as Error);
+      });
+    }
   }
 
   async publishTrack(source: Source, track: MediaStreamTrack): Promise<void> {
     const transport = this.transport();
     if (!transport) throw new SignalingError('forbidden', 'this role cannot publish');
     if (this.producers.has(source)) throw new SignalingError('conflict', `already publishing ${source}`);
+    // Text and fine lines: the encoder keeps the resolution and gives up frame rate first.
+    if (source === 'screen' && !track.contentHint) track.contentHint = 'detail';
+    if (track.kind === 'video') this.sendingMore();
     const producer = await transport.produce({
       track,
       appData: { source },
-      ...(source === 'cam' && this.opts.simulcast !== false ? { encodings: simulcastEncodings } : {}),
-      ...(source === 'mic' ? { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } } : {}),
-      ...(source !== 'mic' ? { codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
+      ...produceOptions(source, track.kind, this.opts.simulcast !== false, source === 'cam' ? track.getSettings().width : undefined),
       stopTracks: false,
     });
     this.producers.set(source, producer);
@@ -115,6 +170,8 @@ export class LocalMedia {
   }
 
   async unpublish(source: Source): Promise<void> {
+    // A screen share's sound goes with it.
+    if (source === 'screen') await this.unpublish('screenAudio');
     const p = this.producers.get(source);
     if (!p) return;
     this.producers.delete(source);
@@ -126,7 +183,7 @@ export class LocalMedia {
   async switchDevice(source: 'cam' | 'mic', deviceId: string): Promise<void> {
     const p = this.producers.get(source);
     if (!p) throw new SignalingError('not_found', `not publishing ${source}`);
-    const constraints = source === 'cam' ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } };
+    const constraints = source === 'cam' ? { video: { ...cameraConstraints, deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } };
     const stream = await navigator.mediaDevices.getUserMedia(constraints);
     const track = source === 'cam' ? stream.getVideoTracks()[0]! : stream.getAudioTracks()[0]!;
     const old = p.track;
@@ -144,6 +201,8 @@ export class LocalMedia {
       p.close();
       p.track?.stop();
       this.emit('localSourceClosed', m.source!);
+      // The teacher stopped the share: its sound stops with it.
+      if (m.source === 'screen') void this.unpublish('screenAudio');
     }
   }
 
@@ -151,10 +210,18 @@ export class LocalMedia {
   async adaptSending(uplink: QualityLevel | null): Promise<void> {
     const cam = this.producers.get('cam');
     const screen = this.producers.get('screen');
-    const layer = uplink === 'poor' || uplink === 'lost' ? 0 : uplink === 'fair' ? 1 : 2;
     try {
-      if (cam && !cam.closed && cam.rtpParameters.encodings && cam.rtpParameters.encodings.length > 1) await cam.setMaxSpatialLayer(layer);
-      if (screen && !screen.closed) await screen.setRtpEncodingParameters(layer === 2 ? {} : { maxBitrate: layer === 0 ? 300_000 : 800_000 });
+      const layers = cam?.rtpParameters.encodings?.length ?? 0;
+      if (cam && !cam.closed && layers > 1) this.layers.setUplink(cam, cameraLayerFor(uplink, layers));
+      // Always a cap, the full one included: the browser merges what it is given, so an empty
+      // change would leave a poor link's cap in place once the link recovers.
+      const cap = screenBitrateFor(uplink);
+      const before = screen ? (this.screenCaps.get(screen) ?? screenMaxBitrate) : cap;
+      if (screen && !screen.closed && before !== cap) {
+        if (cap > before) this.sendingMore();
+        this.screenCaps.set(screen, cap);
+        await screen.setRtpEncodingParameters({ maxBitrate: cap });
+      }
     } catch (err) {
       this.emit('error', err as Error);
     }

@@ -22,16 +22,20 @@ export interface MeasuredMedia {
 }
 
 const reportIntervalMs = 2000;
+/** How long the encoder's bandwidth limitation is left out after we asked it for more. */
+const settleMs = 6000;
 
 /**
  * Tells the server, every 2 s, what the browser measures: of its sending, the round trip and loss
- * from the server's receiver reports and how long bandwidth held its encoder back; of what it
- * receives, the jitter. Best effort.
+ * from the server's receiver reports and how long bandwidth held its encoder back (except while it
+ * settles, see `settle`); of what it receives, the jitter. Best effort.
  */
 export class NetworkReporter {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** The cumulative limitation durations at the last report. */
   private lastLimitation: { limited: number; total: number } | undefined;
+  /** Until when the bandwidth limitation is left out. */
+  private settleUntil = 0;
 
   constructor(
     private readonly socket: SignalingSocket,
@@ -46,6 +50,16 @@ export class NetworkReporter {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /**
+   * We just asked the encoder for more (a new video, a layer turned back on): it is held back
+   * until the bandwidth estimate has ramped up to it, which says nothing about the link (a 720p
+   * layer needs about 1.3 Mbit/s in all). Counting that would rate a good uplink poor and take
+   * the layer off again, over and over. Loss and round trip still speak for the link meanwhile.
+   */
+  settle(): void {
+    this.settleUntil = Math.max(this.settleUntil, Date.now() + settleMs);
   }
 
   private async report(): Promise<void> {
@@ -78,7 +92,7 @@ export class NetworkReporter {
     const prev = this.lastLimitation;
     this.lastLimitation = { limited: m.limited, total: m.total };
     const span = prev ? m.total - prev.total : 0;
-    const limitedPct = prev && span > 0 ? Math.min(100, Math.max(0, ((m.limited - prev.limited) / span) * 100)) : null;
+    const limitedPct = prev && span > 0 && Date.now() >= this.settleUntil ? Math.min(100, Math.max(0, ((m.limited - prev.limited) / span) * 100)) : null;
     await this.socket
       .request('reportNetwork', { rttMs: m.rtt, lossPct: m.loss, bandwidthLimitedPct: limitedPct, availableOutgoingBitrate: m.aob, jitterMs: jitter })
       .catch(() => undefined);

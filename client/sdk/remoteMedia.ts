@@ -16,6 +16,9 @@ export interface ReceiveSide {
  */
 export class RemoteMedia {
   private readonly consumers = new Map<string, { consumer: types.Consumer; remote: RemoteTrack }>();
+  /** Cameras we paused ourselves for audio only (a page without a view, see holdVideos). */
+  private readonly held = new Set<string>();
+  private holding = false;
 
   constructor(
     private readonly socket: SignalingSocket,
@@ -62,10 +65,28 @@ export class RemoteMedia {
     return c.consumer.getStats();
   }
 
+  /**
+   * Audio only on a page that reports no view (so the server's choice stands): we pause every
+   * video but screen shares ourselves (pauseConsumer), new ones included, and resume them after.
+   */
+  async holdVideos(on: boolean): Promise<void> {
+    this.holding = on;
+    await Promise.all([...this.consumers.keys()].map((id) => this.hold(id)));
+  }
+
+  private async hold(consumerId: string): Promise<void> {
+    const c = this.consumers.get(consumerId);
+    if (!c || c.remote.kind !== 'video' || c.remote.source === 'screen' || this.held.has(consumerId) === this.holding) return;
+    if (this.holding) this.held.add(consumerId);
+    else this.held.delete(consumerId);
+    await this.socket.request(this.holding ? 'pauseConsumer' : 'resumeConsumer', { consumerId }).catch(() => undefined);
+  }
+
   drop(consumerId: string): void {
     const c = this.consumers.get(consumerId);
     if (!c) return;
     this.consumers.delete(consumerId);
+    this.held.delete(consumerId);
     c.consumer.close();
     this.emit('trackEnded', c.remote);
   }
@@ -97,6 +118,7 @@ export class RemoteMedia {
     });
     const remote: RemoteTrack = { consumerId: consumer.id, peerId: data.peerId, source: data.source, kind: data.kind, track: consumer.track };
     this.consumers.set(consumer.id, { consumer, remote });
+    if (this.holding) void this.hold(consumer.id);
     this.emit('track', remote);
   }
 }

@@ -10,7 +10,9 @@ import type {
   Role,
   RoomPolicy,
   Source,
+  VideoLimits,
 } from '../../protocol/schema.js';
+import type { AudioOnlyTiming } from './audioOnly.js';
 
 export type ConnectionState = 'new' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -34,6 +36,12 @@ export interface ClassroomOptions {
   iceServers?: RTCIceServer[];
   /** ICE restarts before a transport is re-created relay-only (default 3). */
   maxIceRestarts?: number;
+  /**
+   * Receive audio only (no video but screen shares) by itself while our downlink stays poor or
+   * lost, and video again once it is good (default on, with AudioOnlyTiming's defaults); false:
+   * never by itself. setAudioOnly() overrides it either way.
+   */
+  autoAudioOnly?: boolean | AudioOnlyTiming;
 }
 
 export type TransportPath = 'direct' | 'relay';
@@ -60,6 +68,12 @@ export type ClassroomEvents = {
   /** A peer's hand or speak permission changed (also our own: compare with peerId). */
   peerUpdated: [PeerInfo];
   policy: [RoomPolicy];
+  /** The class's video limits changed (the teacher set them). */
+  videoLimits: [VideoLimits];
+  /** We receive audio only now, or video again; `auto`: the SDK switched by itself (the downlink). */
+  audioOnly: [{ on: boolean; auto: boolean }];
+  /** The videos the server forwards us now, of those our view shows (the class's cap may cut it). */
+  receiving: [string[]];
   chat: [ChatMessage];
   /** Our own network quality (peerId is ours) or, for a teacher, a participant's. */
   networkQuality: [NetworkQuality];

@@ -11,12 +11,25 @@ export interface VideoSample {
 }
 
 /** Opens the demo page in its own browser context and waits until it has joined and publishes. */
-export async function openClassPage(browser: Browser, baseUrl: string, room: string, name: string, role = 'student', opts: { relay?: boolean } = {}): Promise<Page> {
+export async function openClassPage(
+  browser: Browser,
+  baseUrl: string,
+  room: string,
+  name: string,
+  role = 'student',
+  /**
+   * `query`: more of the demo page's parameters (e.g. `tiles=3`). The camera is captured at
+   * 640x360 (two layers) unless `hd` (the SDK's 1280x720 in three layers) or the query says `cam=`:
+   * several pages encoding 720p in three layers overload two cores, and frames stall.
+   */
+  opts: { relay?: boolean; query?: string; hd?: boolean } = {},
+): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] page error:`, err.message));
   if (process.env.DEBUG_PAGES) page.on('console', (m) => console.error(`[${name}] ${m.type()}: ${m.text()}`));
-  await page.goto(`${baseUrl}/?room=${room}&name=${name}&role=${role}&autojoin=1${opts.relay ? '&relay=1' : ''}`);
+  const query = [opts.relay ? 'relay=1' : '', opts.hd || /(^|&)cam=/.test(opts.query ?? '') ? '' : 'cam=640x360', opts.query ?? ''].filter(Boolean);
+  await page.goto(`${baseUrl}/?room=${room}&name=${name}&role=${role}&autojoin=1${query.map((q) => `&${q}`).join('')}`);
   await page.waitForFunction(
     (publishes) => window.classroom?.state === 'connected' && (!publishes || (window.classroom.localTrack('cam') && window.classroom.localTrack('mic'))),
     role !== 'observer',
