@@ -269,7 +269,7 @@ async function main(): Promise<void> {
     );
     out.push(
       md(
-        ['S', 'mode', 'videos forwarded', 'publishers sending video', 'in pkt/s', 'delivered pkt/s', 'loss %', 'worker CPU %', 'classes per core', 'worker µs / delivered pkt', 'server Node CPU %', 'generator CPU %', 'latency p50 µs', 'latency p99 µs'],
+        ['S', 'mode', 'videos forwarded', 'publishers sending video', 'in pkt/s', 'delivered pkt/s', 'expected pkt/s', 'loss %', 'worker CPU %', 'classes per core', 'worker µs / delivered pkt', 'server Node CPU %', 'generator CPU %', 'latency p50 µs', 'latency p99 µs'],
         cls.results.map((r) => [
           r.students,
           modeName[r.mode] ?? r.mode,
@@ -277,6 +277,7 @@ async function main(): Promise<void> {
           r.videoSenders,
           Math.round(r.ingressPps),
           Math.round(r.deliveredPps),
+          Math.round(r.expectedPps),
           n(r.lossPct, 2),
           n(r.workerCpuPct[0]),
           r.lossPct > 1 ? '< 1 (saturated)' : n(r.classesPerCore, 1),
