@@ -298,6 +298,52 @@ async function main(): Promise<void> {
     out.push('');
   }
 
+  interface PageRow {
+    mode: string;
+    query: string;
+    runs: number;
+    videos: number;
+    decoding: number;
+    widths: number[];
+    framesPerSec: number;
+    decodeMsPerSec: number;
+    kbytesPerSec: number;
+    rendererCpuPct: number;
+    chromiumCpuPct: number;
+  }
+  type PageRatio = { each: (number | null)[]; median: number | null }; // null: not measured (NaN in JSON)
+  const page = read<Meta & { students: number; tiles: number; rounds: number; seconds: number; warmupMs: number; fps: number; capture: string; results: PageRow[]; ratios?: Record<'framesPerSec' | 'decodeMsPerSec' | 'kbytesPerSec' | 'rendererCpuPct' | 'chromiumCpuPct', PageRatio> }>('classPage');
+  if (page) {
+    block(13);
+    out.push(
+      "### 13. A student's page in Chromium: what it decodes, a gallery of 3 against everything",
+      '',
+      stamp(page),
+      `A teacher and ${page.students} students publish on the demo page (${page.capture} capture, two layers, ${page.fps} fps; the students receive audio only); a further student's page, in a Chromium of its own, ` +
+        `shows \`tiles=${page.tiles}\` (the teacher on the stage and a gallery page of ${page.tiles}; the SDK reports the view) or \`view=all\` (reports none: receives every video, as before, the top layer each as far as its bandwidth estimate allows), or receives audio only (no video: the page's cost without decoding). ` +
+        `Modes in turn, the page opened afresh each time and measured once its videos decode and ${page.warmupMs / 1000} s more have passed (the bandwidth estimate rising), ${page.rounds} rounds of ${page.seconds} s; medians. Frames, decode time and bytes: the page's inbound-rtp video stats summed; CPU: % of one core, the page's renderer and all of its Chromium's processes.`,
+      '',
+    );
+    out.push(
+      md(
+        ['page', 'videos decoding / received', 'decoded widths px (last round)', 'frames decoded / s', 'decode ms / s', 'video kB / s', 'renderer CPU %', 'its Chromium CPU %'],
+        page.results.map((r) => [r.mode === 'audioOnly' ? `\`${r.query}\`, audio only` : `\`${r.query}\``, `${r.decoding} / ${r.videos}`, r.widths.join(', ') || '–', n(r.framesPerSec), n(r.decodeMsPerSec), n(r.kbytesPerSec, 0), n(r.rendererCpuPct), n(r.chromiumCpuPct)]),
+      ),
+      '',
+    );
+    const x = page.ratios;
+    if (x) {
+      const r = (v: PageRatio) => `**${n(v.median, 2)}×** (per round ${v.each.map((e) => n(e, 2)).join(', ')})`;
+      out.push(`\`tiles=${page.tiles}\` / \`view=all\`: frames decoded ${r(x.framesPerSec)}, decode time ${r(x.decodeMsPerSec)}, video bytes ${r(x.kbytesPerSec)}, renderer CPU ${r(x.rendererCpuPct)}.`, '');
+    }
+    // What receiving video adds to the renderer: each mode's median over the audio-only page's.
+    const [tilesRow, allRow, audioRow] = ['tiles', 'all', 'audioOnly'].map((m) => page.results.find((r) => r.mode === m));
+    if (tilesRow && allRow && audioRow) {
+      const extra = (r: PageRow) => r.rendererCpuPct - audioRow.rendererCpuPct;
+      out.push(`Receiving video adds to the renderer, over the audio-only page: ${n(extra(tilesRow))} % of a core with \`tiles=${page.tiles}\`, ${n(extra(allRow))} % with \`view=all\` (${n(extra(tilesRow) / extra(allRow), 2)}×).`, '');
+    }
+  }
+
   const bj = read<Meta & { runs: number; p50Ms: number; p90Ms: number; minMs: number; maxMs: number }>('browserJoin');
   if (bj) {
     block(7);
