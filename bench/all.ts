@@ -1,7 +1,7 @@
 /**
  * Every scenario, one after the other (each starts and stops its own server), then the report
  * into BENCHMARKS.md. Run: npm run bench   (= node scripts/build.mjs && node bench/run.mjs all)
- * Takes about 30 minutes on 2 cores (the ramps measure each step 3 times). Pass --quick for a short pass that checks everything runs.
+ * Takes about 45 minutes on 2 cores (the ramps measure each step 3 times). Pass --quick for a short pass that checks everything runs.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -19,8 +19,10 @@ const scenarios: [string, string[]][] = quick
       ['signaling', ['--peers', '200', '--idle', '5']],
       ['browserJoin', ['--runs', '2']],
       ['cipher', ['--subscribers', '50', '--seconds', '3', '--repeat', '1']],
+      ['class', ['--students', '6', '--tiles', '3', '--seconds', '3', '--repeat', '1']],
+      ['classPage', ['--students', '4', '--rounds', '1', '--seconds', '3', '--warmup', '1']],
     ]
-  : [['floors', []], ['fanout', []], ['latency', []], ['meeting', []], ['cores', []], ['spread', []], ['signaling', []], ['browserJoin', []], ['cipher', []]];
+  : [['floors', []], ['fanout', []], ['latency', []], ['meeting', []], ['cores', []], ['spread', []], ['signaling', []], ['browserJoin', []], ['cipher', []], ['class', []], ['classPage', []]];
 
 const failed: string[] = [];
 for (const [name, args] of scenarios) {

@@ -253,6 +253,97 @@ async function main(): Promise<void> {
     );
   }
 
+  type ClassRow = FanoutRow & { students: number; mode: string; expectedPps: number; ingressPps: number; classesPerCore: number; videoSenders: number; layersSent: number; videosForwarded: number; cpuEach: number[] };
+  const cls = read<Meta & { tiles: number; seconds: number; repeat: number; openMics: number; tile: { width: number; height: number }; stage: { width: number; height: number }; results: ClassRow[]; ratios: { students: number; mode: string; cpu: number[]; cpuMedian: number; deliveredMedian: number }[] }>('class');
+  if (cls) {
+    block(12);
+    const modeName: Record<string, string> = { all: 'all (no views)', shown: `shown (K = ${cls.tiles})`, 'shown-static': `shown, layersWanted ignored` };
+    out.push(
+      '### 12. A class with cameras on: receive what is shown against everyone receives everything (1 worker)',
+      '',
+      stamp(cls),
+      `A teacher and S students, each publishing a microphone and a 3-layer camera and receiving; the teacher's microphone and ${cls.openMics} student's open, the others muted. ` +
+        `Shown: each student shows the teacher at ${cls.stage.width}x${cls.stage.height} and ${cls.tiles - 1} students at ${cls.tile.width}x${cls.tile.height}, the teacher ${cls.tiles} students; publishers follow layersWanted. ` +
+        `Modes in turn, a fresh class each, ${cls.repeat} rounds of ${cls.seconds} s; medians. Classes per core: 100 / worker CPU %.`,
+      '',
+    );
+    out.push(
+      md(
+        ['S', 'mode', 'videos forwarded', 'publishers sending video', 'in pkt/s', 'delivered pkt/s', 'expected pkt/s', 'loss %', 'worker CPU %', 'classes per core', 'worker µs / delivered pkt', 'server Node CPU %', 'generator CPU %', 'latency p50 µs', 'latency p99 µs'],
+        cls.results.map((r) => [
+          r.students,
+          modeName[r.mode] ?? r.mode,
+          r.videosForwarded,
+          r.videoSenders,
+          Math.round(r.ingressPps),
+          Math.round(r.deliveredPps),
+          Math.round(r.expectedPps),
+          n(r.lossPct, 2),
+          n(r.workerCpuPct[0]),
+          r.lossPct > 1 ? '< 1 (saturated)' : n(r.classesPerCore, 1),
+          n(r.workerUsPerPacket, 2),
+          n(r.nodeCpuPct),
+          n(r.generatorCpuPct),
+          n(r.latency?.p50, 0),
+          n(r.latency?.p99, 0),
+        ]),
+      ),
+      '',
+    );
+    for (const x of cls.ratios) {
+      const all = cls.results.find((r) => r.students === x.students && r.mode === 'all');
+      const sat = all && all.lossPct > 1 ? ` (all saturated the worker: the packets due, ${Math.round(all.expectedPps)} pkt/s at its ${n(all.workerUsPerPacket, 2)} µs each, would need ~${n((all.expectedPps * all.workerUsPerPacket) / 1e4, 0)} % of a core)` : '';
+      out.push(`- S = ${x.students}: ${modeName[x.mode] ?? x.mode} / all, worker CPU **${x.cpuMedian.toFixed(2)}×** (per round ${x.cpu.map((v) => v.toFixed(2)).join(', ')}), delivered packets ${x.deliveredMedian.toFixed(2)}×${sat}.`);
+    }
+    out.push('');
+  }
+
+  interface PageRow {
+    mode: string;
+    query: string;
+    runs: number;
+    videos: number;
+    decoding: number;
+    widths: number[];
+    framesPerSec: number;
+    decodeMsPerSec: number;
+    kbytesPerSec: number;
+    rendererCpuPct: number;
+    chromiumCpuPct: number;
+  }
+  type PageRatio = { each: (number | null)[]; median: number | null }; // null: not measured (NaN in JSON)
+  const page = read<Meta & { students: number; tiles: number; rounds: number; seconds: number; warmupMs: number; fps: number; capture: string; results: PageRow[]; ratios?: Record<'framesPerSec' | 'decodeMsPerSec' | 'kbytesPerSec' | 'rendererCpuPct' | 'chromiumCpuPct', PageRatio> }>('classPage');
+  if (page) {
+    block(13);
+    out.push(
+      "### 13. A student's page in Chromium: what it decodes, a gallery of 3 against everything",
+      '',
+      stamp(page),
+      `A teacher and ${page.students} students publish on the demo page (${page.capture} capture, two layers, ${page.fps} fps; the students receive audio only); a further student's page, in a Chromium of its own, ` +
+        `shows \`tiles=${page.tiles}\` (the teacher on the stage and a gallery page of ${page.tiles}; the SDK reports the view) or \`view=all\` (reports none: receives every video, as before, the top layer each as far as its bandwidth estimate allows), or receives audio only (no video: the page's cost without decoding). ` +
+        `Modes in turn, the page opened afresh each time and measured once its videos decode and ${page.warmupMs / 1000} s more have passed (the bandwidth estimate rising), ${page.rounds} rounds of ${page.seconds} s; medians. Frames, decode time and bytes: the page's inbound-rtp video stats summed; CPU: % of one core, the page's renderer and all of its Chromium's processes.`,
+      '',
+    );
+    out.push(
+      md(
+        ['page', 'videos decoding / received', 'decoded widths px (last round)', 'frames decoded / s', 'decode ms / s', 'video kB / s', 'renderer CPU %', 'its Chromium CPU %'],
+        page.results.map((r) => [r.mode === 'audioOnly' ? `\`${r.query}\`, audio only` : `\`${r.query}\``, `${r.decoding} / ${r.videos}`, r.widths.join(', ') || '–', n(r.framesPerSec), n(r.decodeMsPerSec), n(r.kbytesPerSec, 0), n(r.rendererCpuPct), n(r.chromiumCpuPct)]),
+      ),
+      '',
+    );
+    const x = page.ratios;
+    if (x) {
+      const r = (v: PageRatio) => `**${n(v.median, 2)}×** (per round ${v.each.map((e) => n(e, 2)).join(', ')})`;
+      out.push(`\`tiles=${page.tiles}\` / \`view=all\`: frames decoded ${r(x.framesPerSec)}, decode time ${r(x.decodeMsPerSec)}, video bytes ${r(x.kbytesPerSec)}, renderer CPU ${r(x.rendererCpuPct)}.`, '');
+    }
+    // What receiving video adds to the renderer: each mode's median over the audio-only page's.
+    const [tilesRow, allRow, audioRow] = ['tiles', 'all', 'audioOnly'].map((m) => page.results.find((r) => r.mode === m));
+    if (tilesRow && allRow && audioRow) {
+      const extra = (r: PageRow) => r.rendererCpuPct - audioRow.rendererCpuPct;
+      out.push(`Receiving video adds to the renderer, over the audio-only page: ${n(extra(tilesRow))} % of a core with \`tiles=${page.tiles}\`, ${n(extra(allRow))} % with \`view=all\` (${n(extra(tilesRow) / extra(allRow), 2)}×).`, '');
+    }
+  }
+
   const bj = read<Meta & { runs: number; p50Ms: number; p90Ms: number; minMs: number; maxMs: number }>('browserJoin');
   if (bj) {
     block(7);

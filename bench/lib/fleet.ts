@@ -92,7 +92,7 @@ export interface WindowResult {
   seconds: number;
   /** RTP packets per second that reached the subscribers. */
   deliveredPps: number;
-  /** What they should have received: audio, plus the rate of the video layer each one is sent. */
+  /** What they should have received: audio, plus the rate of the video layer each one is sent (nothing of a paused producer). */
   expectedPps: number;
   lossPct: number;
   /** The publishers' RTP packets per second into the SFU. */
@@ -134,7 +134,10 @@ export function measure(a: Sample, b: Sample, fleets: Fleet[]): WindowResult {
       const y = session(b, sub.sessionId);
       if (!x || !y) continue;
       delivered += y.recv - x.recv; // RTP only: RTCP is counted apart
-      for (const c of sub.consumers.values()) expected += (c.kind === 'audio' ? audioRate : layerRate(c.spatialLayer)) * seconds;
+      for (const c of sub.consumers.values()) {
+        // A paused producer (a muted microphone) is forwarded to nobody.
+        if (!c.producerPaused) expected += (c.kind === 'audio' ? audioRate : layerRate(c.spatialLayer)) * seconds;
+      }
     }
     for (const pub of fleet.publishers) {
       const x = session(a, pub.sessionId);

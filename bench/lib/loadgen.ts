@@ -28,6 +28,8 @@ export interface SessionSpec {
   icePwd: string;
   /** Senders: video streams are simulcast layers, lowest first. */
   streams?: StreamSpec[];
+  /** Senders: only this many video streams, lowest first, send from the start (setVideoLayers changes it). Default: all. */
+  videoLayers?: number;
   /** Senders: a key frame on every video stream this often (ms); 0: only at start and on PLI/FIR. Default 1000. */
   keyFrameIntervalMs?: number;
   /**
@@ -221,7 +223,8 @@ export class Loadgen {
     );
     const key = spec.keyFrameIntervalMs === undefined ? [] : [`key=${Math.round(spec.keyFrameIntervalMs)}`];
     const apt = spec.audioPayloadType === undefined || spec.role !== 'recv' ? [] : [`apt=${spec.audioPayloadType & 0x7f}`];
-    const line = ['add', spec.id, spec.role, spec.serverIp, spec.serverPort, spec.iceUfrag, spec.icePwd, ...key, ...apt, ...streams].join(' ');
+    const on = spec.videoLayers === undefined || spec.role !== 'send' ? [] : [`layers=${Math.max(0, Math.round(spec.videoLayers))}`];
+    const line = ['add', spec.id, spec.role, spec.serverIp, spec.serverPort, spec.iceUfrag, spec.icePwd, ...key, ...apt, ...on, ...streams].join(' ');
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(new Error('loadgen has exited'));
       this.pending.set(spec.id, { resolve, reject });
@@ -231,6 +234,16 @@ export class Loadgen {
 
   removeSession(id: string): void {
     this.send(`remove ${id}`);
+  }
+
+  /**
+   * A sender session's simulcast as dynacast wants it: only its `count` lowest video streams
+   * send (0: no video), as a browser turns encodings off. A stream turned back on starts with a
+   * key frame.
+   */
+  setVideoLayers(id: string, count: number): void {
+    if (!token.test(id) || !Number.isInteger(count) || count < 0) throw new Error(`loadgen: setVideoLayers(${JSON.stringify(id)}, ${count})`);
+    this.send(`layers ${id} ${count}`);
   }
 
   /** Per-session and total counters, as of now. */

@@ -75,6 +75,23 @@ export interface PublisherOptions extends ParticipantOptions {
   /** What the video and the audio are published as (default a camera and a microphone; or a screen share with its sound). */
   videoSource?: 'cam' | 'screen';
   audioSource?: 'mic' | 'screenAudio';
+  /**
+   * Dynacast as the SDK does it: on `layersWanted` for its video, the generator stops sending the
+   * layers above the wanted one (all video on null) until told otherwise. Default: every layer always.
+   */
+  followLayersWanted?: boolean;
+  /**
+   * The generator holds the video back (the producer exists, like a camera still starting) until
+   * `setVideoOn(true)`: a room can fill before its videos load the worker.
+   */
+  videoHeld?: boolean;
+  /**
+   * A microphone the room's policy starts paused stays paused (a student who is not speaking). Its
+   * track is disabled, as the SDK's pause does, so it encodes silence, which Opus DTX (the SDK
+   * publishes with it) sends as a packet every 400 ms (mutedAudioRate); the server drops them.
+   * Default: unmuted.
+   */
+  muted?: boolean;
 }
 
 export const defaultLayers: Layer[] = [
@@ -83,6 +100,8 @@ export const defaultLayers: Layer[] = [
   { rate: 55, payloadSize: 1200 },
 ];
 export const audioRate = 50;
+/** Packets per second of a muted microphone: Opus DTX in silence. */
+export const mutedAudioRate = 2.5;
 
 /** A joined peer (capabilities sent): one signaling socket, which a member shares between its two transports. */
 export interface JoinedPeer {
@@ -134,6 +153,10 @@ export interface Publisher {
   /** Per layer, lowest first. */
   videoSsrcs: number[];
   layers: Layer[];
+  /** How many of the layers, lowest first, the generator sends now (followLayersWanted lowers it). */
+  readonly sendingLayers: number;
+  /** Starts or stops the generator's video (within what layersWanted allows, when followed). */
+  setVideoOn(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -145,19 +168,34 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
   const ssrc = () => randomInt(1, 2 ** 32 - 1);
   const streams: StreamSpec[] = [];
   const cname = `${opts.name}-cname`;
-  // The generator sends every layer whatever the server wants: these are only kept for tests to read.
+  // Every layersWanted is kept for tests to read; with followLayersWanted the generator obeys it.
   const layersWanted: Publisher['layersWanted'] = [];
-  sig.on('layersWanted', (d) => layersWanted.push({ ...d, at: Date.now() }));
+  let videoProducerId: string | undefined;
+  let videoOn = !opts.videoHeld;
+  let wantedLayers = layers.length;
+  let sendingLayers = videoOn ? layers.length : 0;
+  let sessionAdded = false;
+  const sendLayers = () => {
+    const n = videoOn ? wantedLayers : 0;
+    if (n === sendingLayers) return;
+    sendingLayers = n;
+    if (sessionAdded) opts.loadgen.setVideoLayers(sessionId, n);
+  };
+  sig.on('layersWanted', (d) => {
+    layersWanted.push({ ...d, at: Date.now() });
+    if (!opts.followLayersWanted || d.producerId !== videoProducerId) return;
+    wantedLayers = d.spatialLayer === null ? 0 : Math.min(layers.length, d.spatialLayer + 1);
+    sendLayers();
+  });
   try {
     const produce = async (kind: MediaKind, source: Source, rtpParameters: ClientRequestData<'produce'>['rtpParameters']) => {
       const r = await sig.request('produce', { transportId: transport.id, kind, source, rtpParameters });
-      // A student's microphone may start muted by the room's policy: unmute it like the SDK would.
-      if (r.paused) await sig.request('resumeProducer', { producerId: r.producerId });
+      // A student's microphone may start muted by the room's policy: unmute it like the SDK would (unless muted).
+      if (r.paused && !opts.muted) await sig.request('resumeProducer', { producerId: r.producerId });
       return r.producerId;
     };
     let audioSsrc: number | undefined;
     let audioProducerId: string | undefined;
-    let videoProducerId: string | undefined;
     if (opts.audio ?? true) {
       audioSsrc = ssrc();
       audioProducerId = await produce('audio', opts.audioSource ?? 'mic', {
@@ -166,7 +204,7 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
         encodings: [{ ssrc: audioSsrc }],
         rtcp: { cname, reducedSize: true },
       });
-      streams.push({ kind: 'audio', ssrc: audioSsrc, payloadType: 111, rate: audioRate, payloadSize: 100 });
+      streams.push({ kind: 'audio', ssrc: audioSsrc, payloadType: 111, rate: opts.muted ? mutedAudioRate : audioRate, payloadSize: 100 });
     }
     const videoSsrcs = layers.map(() => ssrc());
     if (layers.length > 0) {
@@ -179,7 +217,7 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
       });
       layers.forEach((l, i) => streams.push({ kind: 'video', ssrc: videoSsrcs[i]!, payloadType: 96, rate: l.rate, payloadSize: l.payloadSize }));
     }
-    await opts.loadgen.addSession({
+    const added = opts.loadgen.addSession({
       id: sessionId,
       role: 'send',
       serverIp: udp.ip,
@@ -188,8 +226,30 @@ export async function startPublisher(opts: PublisherOptions, joined?: JoinedPeer
       icePwd: transport.iceParameters.password,
       streams,
       ...(opts.keyFrameIntervalMs === undefined ? {} : { keyFrameIntervalMs: opts.keyFrameIntervalMs }),
+      // Held video, or a layersWanted that came already, sends nothing more from the first packet.
+      ...(sendingLayers < layers.length ? { videoLayers: sendingLayers } : {}),
     });
-    return { peerId, sessionId, audioProducerId, videoProducerId, layersWanted, audioSsrc, videoSsrcs, layers, close: () => leave(sig, opts.loadgen, sessionId) };
+    // The generator runs commands in order: from here on, layer changes may go to the session.
+    sessionAdded = true;
+    await added;
+    return {
+      peerId,
+      sessionId,
+      audioProducerId,
+      videoProducerId,
+      layersWanted,
+      audioSsrc,
+      videoSsrcs,
+      layers,
+      get sendingLayers() {
+        return sendingLayers;
+      },
+      setVideoOn(on: boolean) {
+        videoOn = on;
+        sendLayers();
+      },
+      close: () => leave(sig, opts.loadgen, sessionId),
+    };
   } catch (err) {
     sig.close();
     opts.loadgen.removeSession(sessionId);
@@ -204,6 +264,8 @@ export interface ConsumerInfo {
   ssrc: number;
   /** Latest consumerLayersChanged (video simulcast): null when nothing is forwarded. */
   spatialLayer: number | null;
+  /** Its producer is paused (a muted microphone): nothing is forwarded. */
+  producerPaused: boolean;
 }
 
 export interface Subscriber {
@@ -229,8 +291,14 @@ export async function startSubscriber(opts: ParticipantOptions, joined?: JoinedP
     if (method !== 'newConsumer') return;
     const data = request as ServerRequestData<'newConsumer'>;
     const ssrc = data.rtpParameters.encodings?.[0]?.ssrc;
-    consumers.set(data.id, { id: data.id, producerId: data.producerId, kind: data.kind, ssrc: typeof ssrc === 'number' ? ssrc : 0, spatialLayer: null });
+    consumers.set(data.id, { id: data.id, producerId: data.producerId, kind: data.kind, ssrc: typeof ssrc === 'number' ? ssrc : 0, spatialLayer: null, producerPaused: data.producerPaused });
   };
+  const producerPaused = (consumerId: string, paused: boolean) => {
+    const c = consumers.get(consumerId);
+    if (c) c.producerPaused = paused;
+  };
+  peer.sig.on('consumerPaused', ({ consumerId }) => producerPaused(consumerId, true));
+  peer.sig.on('consumerResumed', ({ consumerId }) => producerPaused(consumerId, false));
   peer.sig.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => {
     const c = consumers.get(consumerId);
     if (c) c.spatialLayer = spatialLayer;
@@ -265,13 +333,16 @@ async function leave(sig: SignalingSocket, loadgen: Loadgen, sessionId: string):
   loadgen.removeSession(sessionId);
 }
 
-/** A meeting participant: one peer that publishes and receives everyone else, as a browser does. */
-export async function startMember(opts: PublisherOptions): Promise<{ publisher: Publisher; subscriber: Subscriber }> {
+/**
+ * A meeting participant: one peer that publishes and receives everyone else, as a browser does.
+ * `signaling`: its socket, for requests of its own (a teacher's setVideoLimits).
+ */
+export async function startMember(opts: PublisherOptions): Promise<{ publisher: Publisher; subscriber: Subscriber; signaling: SignalingSocket }> {
   const peer = await joinPeer(opts);
   try {
     const subscriber = await startSubscriber(opts, peer);
     const publisher = await startPublisher(opts, peer);
-    return { publisher, subscriber };
+    return { publisher, subscriber, signaling: peer.sig };
   } catch (err) {
     peer.sig.close();
     throw err;

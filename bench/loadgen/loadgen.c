@@ -17,14 +17,19 @@
  * Control protocol: one line per message.
  *
  * stdin (text, space-separated tokens):
- *   add <id> send|recv <serverIp> <serverPort> <iceUfrag> <icePwd> [key=<ms>] [apt=<pt>] [<stream>...]
+ *   add <id> send|recv <serverIp> <serverPort> <iceUfrag> <icePwd> [key=<ms>] [apt=<pt>] [layers=<n>] [<stream>...]
  *       <stream> = audio,<ssrc>,<payloadType>,<packetsPerSec>,<payloadBytes>
  *                | video,<ssrc>,<payloadType>,<packetsPerSec>,<payloadBytes>[,<framesPerSec>]
  *       Video streams of one session are simulcast layers, lowest first. key=<ms> sends a key
  *       frame on every video stream that often (default 1000; 0: only at start and on PLI/FIR).
  *       apt=<pt> (recv sessions): RTP with this payload type is audio forwarded from one of our
- *       senders; its forwarding latency is measured (see Latency below).
+ *       senders; its forwarding latency is measured (see Latency below). layers=<n> (send
+ *       sessions): only the n lowest video streams send from the start (as the command below).
  *   remove <id>
+ *   layers <id> <n>           (send sessions) only the n lowest video streams send, the others
+ *       stop, with their sender reports (0: no video at all): a browser's simulcast encodings
+ *       turned off as the server's dynacast asks (layersWanted). A stream turned back on starts
+ *       with a key frame, its frames from now on (none made up for the time it was off).
  *   stats
  *   latency-reset             empties the latency histogram: the start of a measurement window
  *   stop                      (EOF on stdin stops too)
@@ -176,6 +181,7 @@ typedef struct {
   uint64_t frame, packets, octets;
   int64_t last_key_us;
   int force_key;
+  int off; /* video: turned off by `layers` (sends nothing, not even sender reports) */
 } stream_t;
 
 typedef struct {
@@ -701,7 +707,7 @@ static void on_srtp(session_t *s, const uint8_t *b, int len, int64_t now, int64_
     if (key && fmt == 4) s->rx_fir++;
     /* Which SSRC it asks about is encrypted: answer with a key frame on every video stream. */
     for (int i = 0; key && i < s->nstreams; i++)
-      if (s->streams[i].video && now - s->streams[i].last_key_us > 200000) s->streams[i].force_key = 1;
+      if (s->streams[i].video && !s->streams[i].off && now - s->streams[i].last_key_us > 200000) s->streams[i].force_key = 1;
     return;
   }
   if (len < 12) return;
@@ -919,6 +925,7 @@ static void tick(session_t *s, int64_t now) {
   if (!s->send_role) return;
   for (int i = 0; i < s->nstreams; i++) {
     stream_t *st = &s->streams[i];
+    if (st->off) continue;
     int64_t due = s->media_start_us + (int64_t)(st->frame * 1e6 / st->fps);
     if (now - due > 1000000) { /* more than a second behind (overloaded): skip, do not burst */
       uint64_t skip = (uint64_t)((now - s->media_start_us) / 1e6 * st->fps) - st->frame;
@@ -932,7 +939,8 @@ static void tick(session_t *s, int64_t now) {
     }
   }
   if (now >= s->next_sr_us) {
-    for (int i = 0; i < s->nstreams; i++) send_sr(s, &s->streams[i], now);
+    for (int i = 0; i < s->nstreams; i++)
+      if (!s->streams[i].off) send_sr(s, &s->streams[i], now);
     s->next_sr_us = now + SR_INTERVAL_US;
   }
   tx_flush(s);
@@ -1009,6 +1017,7 @@ static void cmd_add(char **tok, int ntok) {
   strcpy(s->remote_pwd, tok[6]);
   s->key_interval_us = 1000000;
   s->audio_pt = -1;
+  int layers_on = MAX_STREAMS;
   for (int i = 7; i < ntok; i++) {
     if (strncmp(tok[i], "key=", 4) == 0) {
       s->key_interval_us = (int64_t)atoi(tok[i] + 4) * 1000;
@@ -1018,6 +1027,10 @@ static void cmd_add(char **tok, int ntok) {
       s->audio_pt = atoi(tok[i] + 4) & 0x7f;
       continue;
     }
+    if (strncmp(tok[i], "layers=", 7) == 0 && s->send_role) {
+      layers_on = atoi(tok[i] + 7);
+      continue;
+    }
     if (!s->send_role || s->nstreams == MAX_STREAMS || !parse_stream(tok[i], &s->streams[s->nstreams])) {
       emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"bad stream #%d (or streams on a recv session, or more than %d)\"}", id, i - 6, MAX_STREAMS);
       { free_session(s); return; }
@@ -1025,6 +1038,7 @@ static void cmd_add(char **tok, int ntok) {
     stream_t *st = &s->streams[s->nstreams++];
     if (st->video) for (int j = 0; j < s->nstreams - 1; j++) st->layer += s->streams[j].video;
   }
+  for (int i = 0; i < s->nstreams; i++) s->streams[i].off = s->streams[i].video && s->streams[i].layer >= layers_on;
   static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   for (int i = 0; i < 8; i++) s->local_ufrag[i] = alnum[rand32() % 36];
   RAND_bytes((uint8_t *)&s->tiebreaker, 8);
@@ -1076,6 +1090,33 @@ static void cmd_remove(const char *id) {
   emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"no such session\"}", id);
 }
 
+/* layers <id> <n>: the n lowest video streams of a send session send, the others are off. */
+static void cmd_layers(const char *id, const char *count) {
+  session_t *s = find(id);
+  char *end;
+  long n = strtol(count, &end, 10);
+  if (!s || !s->send_role || *end || n < 0) {
+    emit("{\"event\":\"failed\",\"id\":\"%s\",\"reason\":\"layers: no such send session, or not a count\"}", valid_id(id) ? id : "");
+    return;
+  }
+  int64_t now = now_us();
+  for (int i = 0; i < s->nstreams; i++) {
+    stream_t *st = &s->streams[i];
+    if (!st->video) continue;
+    int off = st->layer >= n;
+    if (st->off && !off && s->media_start_us) {
+      /* Back on: from the frame due now, starting with a key frame (the encoder restarts). */
+      uint64_t due = (uint64_t)((double)(now - s->media_start_us) * st->fps / 1e6);
+      if (due > st->frame) st->frame = due;
+      st->force_key = 1;
+      /* Its sender report soon after its first packets, as at the start (mediasoup switches a
+       * consumer between layers only once both have sent one). */
+      if (s->next_sr_us > now + 200000) s->next_sr_us = now + 200000;
+    }
+    st->off = off;
+  }
+}
+
 static void cmd_stats(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -1116,6 +1157,7 @@ static int handle_line(char *line) {
   if (ntok == 0) return 1;
   if (strcmp(tok[0], "add") == 0) cmd_add(tok, ntok);
   else if (strcmp(tok[0], "remove") == 0 && ntok == 2) cmd_remove(tok[1]);
+  else if (strcmp(tok[0], "layers") == 0 && ntok == 3) cmd_layers(tok[1], tok[2]);
   else if (strcmp(tok[0], "stats") == 0) cmd_stats();
   else if (strcmp(tok[0], "latency-reset") == 0) {
     memset(lat_hist, 0, sizeof lat_hist);
