@@ -102,14 +102,18 @@ export class Gallery {
   /** The active speaker: highlighted, and brought onto the page shown when it is on another. */
   speaker(peerId: string | null): void {
     for (const tile of document.querySelectorAll<HTMLElement>('figure.tile')) tile.classList.toggle('speaking', tile.dataset.peerId === peerId);
-    const gallery = this.galleryKeys();
+    const stage = this.stageKey();
+    const gallery = this.galleryKeys(stage);
     const at = peerId ? gallery.indexOf(peerId) : -1;
     const first = this.page * this.opts.pageSize;
     if (peerId && at >= 0 && (at < first || at >= first + this.opts.pageSize)) {
-      // It takes the first place of this page; the others move along.
-      const before = gallery[first];
-      this.order = this.order.filter((k) => k !== peerId);
-      this.order.splice(before ? this.order.indexOf(before) : this.order.length, 0, peerId);
+      // It takes the first place of this page; the others move along. (Placed by index in the
+      // gallery without it: one taken from an earlier page shifts the rest back by one.)
+      const rest = gallery.filter((k) => k !== peerId);
+      rest.splice(Math.min(first, rest.length), 0, peerId);
+      const stageAt = stage ? this.order.indexOf(stage) : -1;
+      if (stage && stageAt >= 0) rest.splice(Math.min(stageAt, rest.length), 0, stage);
+      this.order = rest;
     }
     this.layout();
   }

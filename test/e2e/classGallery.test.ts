@@ -231,6 +231,28 @@ describe('a class of a teacher and 7 students, in real Chromium', () => {
     await settledOn(viewer);
   });
 
+  it('the active speaker comes into view: a student speaking on another page is brought onto the one shown, and received', async () => {
+    // The viewer shows page 2 (students 4 to 6); student 1 is on page 1. The teacher goes quiet and
+    // student 1 speaks (students join muted; the class lets them unmute).
+    const s1 = students[0]!;
+    const s1Id = studentIds[0]!;
+    const s1Video = () => viewer.evaluate((id) => document.querySelector<HTMLVideoElement>(`video[data-peer-id="${id}"][data-source="cam"]`)?.dataset.consumerId, s1Id);
+    expect(await shownOn(viewer)).not.toContain(await s1Video());
+    await teacher.evaluate(() => window.classroom!.mute('mic'));
+    await s1.evaluate(() => window.classroom!.unmute('mic'));
+    try {
+      await waitFor(async () => (await viewer.evaluate(() => window.classroom!.activeSpeaker)) === s1Id, 20_000, 'student 1 the active speaker');
+      const id = (await s1Video())!;
+      await waitFor(async () => (await shownOn(viewer)).includes(id), 5000, "student 1's tile on the page shown");
+      expect(await viewer.evaluate((i) => document.querySelector(`video[data-consumer-id="${i}"]`)!.closest('figure')!.classList.contains('speaking'), id)).toBe(true);
+      await settledOn(viewer);
+      expect(await receivingOn(viewer)).toContain(id);
+    } finally {
+      await s1.evaluate(() => window.classroom!.mute('mic'));
+      await teacher.evaluate(() => window.classroom!.unmute('mic'));
+    }
+  });
+
   it("the caps: the teacher's change reaches every page; a student beyond the camera limit is refused, clearly", async () => {
     await teacher.fill('#limit-videos', '2');
     await teacher.fill('#limit-cameras', '7');
