@@ -61,13 +61,19 @@ export class AudioOnlySwitch {
     if (this.on !== was) this.changed(this.on, manual === null);
   }
 
-  /** Our downlink as the server rated it (on changes only: a level holds until the next). */
+  /**
+   * Our downlink as the server rated it (on changes only: a level holds until the next). Fair is
+   * in between: it does not end a bad streak (a link on the edge flickers between poor and fair),
+   * and it ends a good one (video comes back only on a link that stays good).
+   */
   downlink(level: QualityLevel | null): void {
     if (!this.enabled || level === null) return;
     const bad = level === 'poor' || level === 'lost';
-    if (bad && !this.auto) this.wait('bad', this.afterMs);
-    else if (level === 'good' && this.auto) this.wait('good', this.backMs);
-    else this.stop(); // fair, or back where we are: the streak is broken
+    if (this.auto) {
+      if (level === 'good') this.wait('good', this.backMs);
+      else this.stop();
+    } else if (bad) this.wait('bad', this.afterMs);
+    else if (level === 'good') this.stop();
   }
 
   /** Out of the class: start afresh next time. */

@@ -36,9 +36,10 @@ beforeAll(async () => {
   hostBrowser = await launchChromium([secure, '--autoplay-policy=no-user-gesture-required'], { fps: 30 });
   nsBrowser = await launchChromium([secure, '--autoplay-policy=no-user-gesture-required'], { executablePath: ns.chromium });
   teacher = await openClassPage(hostBrowser, url, 'slowlink', 'Teacher', 'teacher');
-  // Only the student's camera goes to the viewer, so the squeeze is about one simulcast video.
+  // Only the student's camera goes to the viewer, so the squeeze is about one simulcast video: its
+  // 720p ladder (a 1.8 Mbit/s top layer), whose overshoot on the squeezed link the rating sees.
   await teacher.evaluate(() => window.classroom!.unpublish('cam'));
-  publisher = await openClassPage(hostBrowser, url, 'slowlink', 'Pat');
+  publisher = await openClassPage(hostBrowser, url, 'slowlink', 'Pat', 'student', { hd: true });
   viewer = await openClassPage(nsBrowser, url, 'slowlink', 'Vic', 'observer');
   [publisherId, viewerId] = await Promise.all([peerIdOf(publisher), peerIdOf(viewer)]);
   for (const page of [viewer, teacher]) {

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerFor, peerKitFor, produceSimulcast } from '../helpers/peers.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { WsClient } from '../helpers/wsClient.js';
@@ -116,5 +117,41 @@ describe('floods', () => {
     expect((await answers.call('getTransportStats', { transportId: 'x' })).error?.code).toBe('rate_limited');
     garbage.close();
     answers.close();
+  });
+
+  it("rate limits a student flipping its view 1,000 times a second: the publisher hears a bounded few layersWanted, and the view it sends next holds", async () => {
+    const kit = peerKitFor(() => server);
+    try {
+      const pub = await kit.joinFully('flip', 'pub');
+      const viewer = await kit.joinFully('flip', 'flipper');
+      const cam = await produceSimulcast(pub);
+      const consumerId = await consumerFor(viewer, cam.producerId);
+      const consumer = () => server.rooms.get('flip')!.peers.get(viewer.peerId)!.consumers.get(consumerId)!;
+      await waitFor(() => consumer()?.appData.acked === true, 5000, 'the consumer confirmed');
+      const wanted = () => pub.c.notifications.filter((n) => n.method === 'layersWanted').length;
+      const before = wanted();
+      // 2 s: 20 views every 20 ms, the camera shown small and hidden in turn. Each view accepted
+      // pauses or resumes a consumer in the worker and moves what the publisher is asked to send.
+      const pending: Promise<{ ok: boolean; error?: { code: string } }>[] = [];
+      const shown = { videos: [{ consumerId, width: 160, height: 90 }], audioOnly: false };
+      const hidden = { videos: [], audioOnly: false };
+      for (let tick = 0; tick < 100; tick++) {
+        for (let j = 0; j < 20; j++) pending.push(viewer.c.call('setView', j % 2 ? shown : hidden));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const replies = await Promise.all(pending);
+      expect(replies.filter((r) => r.error?.code === 'rate_limited').length).toBeGreaterThan(1700); // 2,000 sent; 50/s + 100 burst
+      expect(replies.every((r) => r.ok || r.error?.code === 'rate_limited')).toBe(true);
+      // Dynacast tells the publisher at most once per 200 ms window: ~12 in the flood's 2.4 s.
+      await new Promise((r) => setTimeout(r, 600));
+      expect(wanted() - before).toBeLessThanOrEqual(15);
+      // Once its allowance is back, the view it sends holds: shown at 640 px, the middle layer.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await viewer.c.call('setView', { videos: [{ consumerId, width: 640, height: 360 }], audioOnly: false })).ok).toBe(true);
+      await waitFor(() => !consumer().paused && consumer().preferredLayers?.spatialLayer === 1, 3000, 'the last view applied');
+      expect((await consumer().dump()).paused).toBe(false);
+    } finally {
+      kit.closeAll();
+    }
   });
 });

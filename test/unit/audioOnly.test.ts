@@ -27,21 +27,28 @@ describe('AudioOnlySwitch', () => {
     expect(changes.at(-1)).toEqual({ on: false, auto: true });
   });
 
-  it('a fair report breaks the streak either way', () => {
+  it('a fair report does not end a bad streak, but ends a good one; a good report ends a bad one', () => {
     const s = make();
     s.downlink('poor');
     vi.advanceTimersByTime(8_000);
-    s.downlink('fair');
+    s.downlink('fair'); // a link on the edge flickers: still counting
     s.downlink('poor');
-    vi.advanceTimersByTime(8_000);
-    expect(s.on).toBe(false);
     vi.advanceTimersByTime(2_000);
     expect(s.on).toBe(true);
     s.downlink('good');
     vi.advanceTimersByTime(4_000);
-    s.downlink('fair');
+    s.downlink('fair'); // video comes back only on a link that stays good
     vi.advanceTimersByTime(10_000);
     expect(s.on).toBe(true);
+    s.downlink('good');
+    vi.advanceTimersByTime(5_000);
+    expect(s.on).toBe(false);
+    s.downlink('poor');
+    vi.advanceTimersByTime(9_000);
+    s.downlink('good'); // the bad streak is over
+    s.downlink('poor');
+    vi.advanceTimersByTime(9_999);
+    expect(s.on).toBe(false);
   });
 
   it('a quick relapse doubles the wait before video comes back, up to the most', () => {
