@@ -273,9 +273,10 @@ describe('a class of a teacher and 7 students, in real Chromium', () => {
     // Seven students have a camera on: an eighth is refused, and says why, and still takes part.
     const late = await (await browser.newContext()).newPage();
     await late.goto(`${server.url}/?room=${room}&name=Late&role=student&autojoin=1&cam=640x360`);
-    await late.waitForFunction(() => window.classroom?.state === 'connected' && window.classroom.localTrack('mic'), undefined, { timeout: 20_000 });
+    // Nine pages on two cores: this one may take a while to load, join and publish.
+    await late.waitForFunction(() => window.classroom?.state === 'connected' && window.classroom.localTrack('mic'), undefined, { timeout: 45_000 });
     expect(await late.textContent('#error')).toMatch(/Your camera is not on: the class allows 7 student camera\(s\) at once/);
     expect(await late.evaluate(() => window.classroom!.localTrack('cam'))).toBeNull();
     expect(await late.textContent('#toggle-cam')).toBe('Start camera');
-  });
+  }, 120_000);
 });

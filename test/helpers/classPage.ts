@@ -92,12 +92,25 @@ export async function waitForVideoFrom(viewer: Page, sender: Page | string, time
   }, timeoutMs, 'video frames advancing');
 }
 
-/** Waits until `page` shows a remote video of each of `peers`. */
+/**
+ * Waits until `page` shows a remote video of each of `peers`, and each has advanced over two
+ * seconds in a row: a class that has just formed settles first (views reported, layers picked,
+ * the stage given to a speaker), and on this loaded machine a video may hold for a moment then.
+ */
 export async function waitForVideosOf(page: Page, peers: string[]): Promise<void> {
-  await waitFor(async () => {
+  const frames = async () => {
     const s = await videoSamples(page);
-    return peers.every((p) => s.some((v) => v.peerId === p && v.frames > 0));
-  }, 20_000, `videos of ${peers.join(', ')}`);
+    return peers.map((p) => s.find((v) => v.peerId === p)?.frames ?? 0);
+  };
+  let streak = 0;
+  let prev = await frames();
+  await waitFor(async () => {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await frames();
+    streak = now.every((f, i) => f > 0 && f > prev[i]!) ? streak + 1 : 0;
+    prev = now;
+    return streak >= 2;
+  }, 30_000, `videos of ${peers.join(', ')}, advancing`);
 }
 
 /** Samples every second for `seconds`: each listed peer's video and audio must advance every time. */
