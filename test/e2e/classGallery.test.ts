@@ -175,7 +175,9 @@ describe('a class of a teacher and 7 students, in real Chromium', () => {
     const tiles = (await shownOn(viewer)).slice(1);
     await waitFor(async () => {
       const s = await inbound(viewer);
-      return tiles.every((id) => s[id]!.width > 0 && s[id]!.width <= 160);
+      // Both: the server picked layer 0 for each tile, and the page decodes it (a tile may already
+      // have been on the 160 px layer while its sender ramped up, before the new size was seen).
+      return tiles.every((id) => serverConsumer(id).preferredLayers?.spatialLayer === 0 && s[id]!.width > 0 && s[id]!.width <= 160);
     }, 20_000, 'the 160 px layer in the small tiles');
     for (const id of tiles) expect(serverConsumer(id).preferredLayers?.spatialLayer).toBe(0);
     // The stage is wider than 640 device pixels: the top layer, as wide as the widest the teacher
