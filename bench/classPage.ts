@@ -22,6 +22,7 @@
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { sleep } from './lib/fleet.js';
+import { videoInbound, type VideoInbound } from './lib/pageStats.js';
 import { childrenOf, sampleTree, treeCpuPct } from './lib/processTree.js';
 import { median, save, table } from './lib/results.js';
 import { cpuMs, startBenchServer } from './lib/serverProcess.js';
@@ -53,29 +54,9 @@ async function openPage(browser: Browser, baseUrl: string, name: string, role: s
   return page;
 }
 
-interface Inbound {
-  frames: number;
-  decodeS: number;
-  bytes: number;
-  width: number;
-}
-
-/** The page's inbound-rtp so far, per remote video (its consumer id). */
-const inbound = (page: Page): Promise<Record<string, Inbound>> =>
-  page.evaluate(async () => {
-    const out: Record<string, { frames: number; decodeS: number; bytes: number; width: number }> = {};
-    for (const t of window.classroom!.remoteTracks.filter((r) => r.kind === 'video')) {
-      const s = { frames: 0, decodeS: 0, bytes: 0, width: 0 };
-      (await window.classroom!.getRemoteStats(t.consumerId)).forEach((x: { type: string; framesDecoded?: number; totalDecodeTime?: number; bytesReceived?: number; frameWidth?: number }) => {
-        if (x.type === 'inbound-rtp') Object.assign(s, { frames: x.framesDecoded ?? 0, decodeS: x.totalDecodeTime ?? 0, bytes: x.bytesReceived ?? 0, width: x.frameWidth ?? 0 });
-      });
-      out[t.consumerId] = s;
-    }
-    return out;
-  });
 
 /** The videos whose decoded frames advanced between two samples. */
-const advancing = (a: Record<string, Inbound>, b: Record<string, Inbound>) => Object.keys(b).filter((id) => b[id]!.frames > (a[id]?.frames ?? 0));
+const advancing = (a: Record<string, VideoInbound>, b: Record<string, VideoInbound>) => Object.keys(b).filter((id) => b[id]!.frames > (a[id]?.frames ?? 0));
 
 interface Run {
   mode: Mode;
@@ -99,25 +80,25 @@ async function measure(viewer: Browser, viewerPid: number | undefined, server: A
     const want = mode === 'all' ? students + 1 : tiles + 1;
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const a = await inbound(page);
+      const a = await videoInbound(page);
       await sleep(1000);
-      const b = await inbound(page);
+      const b = await videoInbound(page);
       const moving = advancing(a, b).length;
       if (mode === 'audioOnly' ? moving === 0 : Object.keys(b).length === students + 1 && moving >= want) break;
       if (Date.now() > deadline) throw new Error(`${mode}: ${advancing(a, b).length} of ${want} videos decoding after 30 s (${Object.keys(b).length} received)`);
     }
     await sleep(warmupMs);
-    const a = await inbound(page);
+    const a = await videoInbound(page);
     const ca = viewerPid ? sampleTree(viewerPid) : undefined;
     const wa = cpuMs(server.workerPids[0]!);
     const t0 = performance.now();
     await sleep(seconds * 1000);
-    const b = await inbound(page);
+    const b = await videoInbound(page);
     const cb = viewerPid ? sampleTree(viewerPid) : undefined;
     const s = (performance.now() - t0) / 1000;
     const cpu = ca && cb ? treeCpuPct(ca, cb) : {};
     const ids = Object.keys(b);
-    const sum = (get: (x: Inbound) => number) => ids.reduce((n, id) => n + get(b[id]!) - (a[id] ? get(a[id]) : 0), 0);
+    const sum = (get: (x: VideoInbound) => number) => ids.reduce((n, id) => n + get(b[id]!) - (a[id] ? get(a[id]) : 0), 0);
     const moving = advancing(a, b).sort((x, y) => b[y]!.width - b[x]!.width);
     return {
       mode,

@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
+import { videoInbound } from '../../bench/lib/pageStats.js';
 import { audioPackets, openClassPage, peerIdOf } from '../helpers/classPage.js';
 import { waitFor } from '../helpers/serverProcess.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
@@ -41,26 +42,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface Inbound {
-  peerId: string;
-  packets: number;
-  frames: number;
-  width: number;
-}
-
-/** What `page` received so far of each remote video, by consumer id (its browser's inbound-rtp). */
-const inbound = (page: Page): Promise<Record<string, Inbound>> =>
-  page.evaluate(async () => {
-    const out: Record<string, { peerId: string; packets: number; frames: number; width: number }> = {};
-    for (const t of window.classroom!.remoteTracks.filter((r) => r.kind === 'video')) {
-      const s = { peerId: t.peerId, packets: 0, frames: 0, width: 0 };
-      (await window.classroom!.getRemoteStats(t.consumerId)).forEach((x: { type: string; packetsReceived?: number; framesDecoded?: number; frameWidth?: number }) => {
-        if (x.type === 'inbound-rtp') Object.assign(s, { packets: x.packetsReceived ?? 0, frames: x.framesDecoded ?? 0, width: x.frameWidth ?? 0 });
-      });
-      out[t.consumerId] = s;
-    }
-    return out;
-  });
 
 /** Video bytes `page` sent so far of its camera, all layers (its browser's outbound-rtp). */
 const camBytesSent = (page: Page): Promise<number> =>
@@ -100,9 +81,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Over `ms`: the consumers whose packets and decoded frames grew on `page`, and those that did not move. */
 async function flowing(page: Page, ms = 2000): Promise<{ moving: string[]; still: string[] }> {
-  const a = await inbound(page);
+  const a = await videoInbound(page);
   await sleep(ms);
-  const b = await inbound(page);
+  const b = await videoInbound(page);
   const ids = Object.keys(b);
   return {
     moving: ids.filter((id) => b[id]!.packets > (a[id]?.packets ?? 0) && b[id]!.frames > (a[id]?.frames ?? 0)).sort(),
@@ -125,7 +106,7 @@ async function settledOn(page: Page, timeoutMs = 20_000): Promise<string[]> {
 
 describe('a class of a teacher and 7 students, in real Chromium', () => {
   it('a gallery page of 3: only its tiles and the stage arrive, the other videos are paused at the server', async () => {
-    await waitFor(async () => Object.keys(await inbound(viewer)).length === 7, 30_000, 'seven remote videos at the viewer');
+    await waitFor(async () => Object.keys(await videoInbound(viewer)).length === 7, 30_000, 'seven remote videos at the viewer');
     const shown = await settledOn(viewer, 30_000);
     expect(shown).toHaveLength(4);
     const stage = await viewer.evaluate(() => document.querySelector<HTMLVideoElement>('#stage video[data-consumer-id]')?.dataset.peerId);
@@ -174,7 +155,7 @@ describe('a class of a teacher and 7 students, in real Chromium', () => {
     await viewer.evaluate(() => document.querySelector<HTMLElement>('#gallery')!.style.setProperty('grid-template-columns', 'repeat(auto-fill, 150px)', 'important'));
     const tiles = (await shownOn(viewer)).slice(1);
     await waitFor(async () => {
-      const s = await inbound(viewer);
+      const s = await videoInbound(viewer);
       // Both: the server picked layer 0 for each tile, and the page decodes it (a tile may already
       // have been on the 160 px layer while its sender ramped up, before the new size was seen).
       return tiles.every((id) => serverConsumer(id).preferredLayers?.spatialLayer === 0 && s[id]!.width > 0 && s[id]!.width <= 160);
@@ -185,7 +166,7 @@ describe('a class of a teacher and 7 students, in real Chromium', () => {
     expect(serverConsumer(stageId).preferredLayers?.spatialLayer).toBe(2);
     let widths = { stage: 0, sent: 0 };
     await waitFor(async () => {
-      widths = { stage: (await inbound(viewer))[stageId]!.width, sent: await camWidthSent(teacher) };
+      widths = { stage: (await videoInbound(viewer))[stageId]!.width, sent: await camWidthSent(teacher) };
       return widths.stage > 160 && widths.stage === widths.sent;
     }, 40_000, 'the widest layer the teacher sends on the stage');
     console.warn(`[classGallery] the stage receives ${widths.stage} px, the teacher's widest layer`);
